@@ -1,0 +1,10 @@
+DROP TABLE sync_events;
+DROP TABLE role_mappings;
+DROP TABLE memberships;
+DROP TABLE groups;
+DROP TABLE user_skills;
+DROP TABLE users;
+DROP TABLE skills;
+DROP TABLE scim_clients;
+DROP TABLE settings;
+DROP TABLE tenants;

@@ -1,0 +1,142 @@
+//! Operator accounts and role groups as the platform sees them (design.md section 3).
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+
+use crate::domain::ids::{AccountId, GroupId};
+
+/// Availability of an operator (readOnly through SCIM).
+pub const STATUSES: [&str; 4] = ["Available", "Busy", "Offline", "Disconnected"];
+/// Status of a new or deactivated operator.
+pub const DEFAULT_STATUS: &str = "Offline";
+/// Range of `maxChats` / `maxEmails`.
+pub const CAP_RANGE: std::ops::RangeInclusive<i64> = 0..=10;
+
+/// The account fields mapped from a SCIM User (see `mapping::user`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AccountFields {
+    /// Username as sent (original case).
+    pub user_name: String,
+    /// IdP's id.
+    pub external_id: Option<String>,
+    /// First name.
+    pub given_name: Option<String>,
+    /// Last name.
+    pub family_name: Option<String>,
+    /// "Name" column: displayName, else "given family", else userName.
+    pub display_name: Option<String>,
+    /// Account email: the primary entry, else the work entry, else the first.
+    pub email: Option<String>,
+    /// Can sign in.
+    pub active: bool,
+    /// PSTN number for transferred calls.
+    pub mobile_phone: Option<String>,
+    /// Human agent eligible for handoff routing.
+    pub csr_user: bool,
+    /// Voice calls may be routed here.
+    pub voice_calls: bool,
+    /// Concurrency cap 0-10.
+    pub max_chats: Option<i32>,
+    /// Concurrency cap 0-10.
+    pub max_emails: Option<i32>,
+    /// Routing skills, from the tenant's catalog.
+    pub skills: Vec<String>,
+}
+
+/// Case-folded key used for case-insensitive uniqueness (Unicode-aware, same on both backends).
+pub fn fold(s: &str) -> String {
+    s.to_lowercase()
+}
+
+/// A group an account belongs to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupRef {
+    /// Group id.
+    pub id: GroupId,
+    /// Its display name.
+    pub display: String,
+}
+
+/// A stored operator account.
+#[derive(Debug, Clone)]
+pub struct AccountRecord {
+    /// Id.
+    pub id: AccountId,
+    /// Mapped fields.
+    pub fields: AccountFields,
+    /// Availability (Available, Busy, Offline, Disconnected).
+    pub status: String,
+    /// The SCIM resource as last written, without id, meta and groups.
+    pub doc: Map<String, Value>,
+    /// Row version (the ETag).
+    pub version: i64,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+    /// Group memberships, when loaded.
+    pub groups: Vec<GroupRef>,
+}
+
+/// What an account write stores.
+#[derive(Debug, Clone)]
+pub struct AccountWrite {
+    /// Mapped fields.
+    pub fields: AccountFields,
+    /// The resource document.
+    pub doc: Map<String, Value>,
+}
+
+/// A group member as rendered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemberRef {
+    /// Member account id.
+    pub id: AccountId,
+    /// Its display name.
+    pub display: Option<String>,
+}
+
+/// A stored role group.
+#[derive(Debug, Clone)]
+pub struct GroupRecord {
+    /// Id.
+    pub id: GroupId,
+    /// Display name (unique per tenant, case-insensitive).
+    pub display_name: String,
+    /// IdP's id.
+    pub external_id: Option<String>,
+    /// The resource without id, meta and members.
+    pub doc: Map<String, Value>,
+    /// Row version.
+    pub version: i64,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+    /// Members, when loaded.
+    pub members: Option<Vec<MemberRef>>,
+}
+
+/// What a group write stores (members travel as deltas, never here).
+#[derive(Debug, Clone)]
+pub struct GroupWrite {
+    /// Display name.
+    pub display_name: String,
+    /// IdP's id.
+    pub external_id: Option<String>,
+    /// The resource document without members.
+    pub doc: Map<String, Value>,
+}
+
+/// A membership change, applied as a set delta in SQL.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MemberChange {
+    /// Add these members (existing ones are a no-op).
+    Add(Vec<AccountId>),
+    /// Remove these members (absent ones are a no-op).
+    Remove(Vec<AccountId>),
+    /// Remove every member.
+    RemoveAll,
+    /// Make the member set exactly this.
+    Replace(Vec<AccountId>),
+}

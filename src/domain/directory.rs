@@ -1,0 +1,157 @@
+//! The storage port: what the provisioning rules need from a database. `store::Store`
+//! implements it on SQLite and PostgreSQL.
+
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::account::{
+    AccountRecord, AccountWrite, GroupRecord, GroupWrite, MemberChange,
+};
+use crate::domain::error::DomainError;
+use crate::domain::ids::{AccountId, GroupId, TenantId};
+use crate::domain::query::ListQuery;
+use crate::domain::sync::SyncEvent;
+
+/// What an update closure decided: the new state (None = nothing to write) and its event.
+#[derive(Debug)]
+pub struct Decision<W> {
+    /// New state, or None when the request changes nothing.
+    pub write: Option<W>,
+    /// The event recorded in the same transaction.
+    pub event: SyncEvent,
+}
+
+/// A group update: document change and membership deltas.
+#[derive(Debug)]
+pub struct GroupDecision {
+    /// New document state, or None.
+    pub write: Option<GroupWrite>,
+    /// Membership deltas, applied in order.
+    pub members: Vec<MemberChange>,
+    /// The event recorded in the same transaction.
+    pub event: SyncEvent,
+}
+
+/// A page of results.
+#[derive(Debug)]
+pub struct Listing<T> {
+    /// The rows of this page.
+    pub items: Vec<T>,
+    /// Total matches (index paging), when counted.
+    pub total: Option<i64>,
+}
+
+/// Storage of accounts, groups and sync events, per tenant.
+pub trait Directory: Send + Sync + 'static {
+    /// The tenant's skill catalog.
+    fn skill_catalog(
+        &self,
+        tenant: TenantId,
+    ) -> impl Future<Output = Result<Vec<String>, DomainError>> + Send;
+
+    /// Insert an account and its event in one transaction; uniqueness → Conflict.
+    fn insert_account(
+        &self,
+        tenant: TenantId,
+        id: AccountId,
+        write: AccountWrite,
+        now: DateTime<Utc>,
+        event: SyncEvent,
+    ) -> impl Future<Output = Result<AccountRecord, DomainError>> + Send;
+
+    /// A live (not soft-deleted) account; groups loaded when asked.
+    fn get_account(
+        &self,
+        tenant: TenantId,
+        id: AccountId,
+        with_groups: bool,
+    ) -> impl Future<Output = Result<Option<AccountRecord>, DomainError>> + Send;
+
+    /// Live accounts matching a query.
+    fn list_accounts(
+        &self,
+        tenant: TenantId,
+        query: &ListQuery,
+        with_groups: bool,
+    ) -> impl Future<Output = Result<Listing<AccountRecord>, DomainError>> + Send;
+
+    /// Read-modify-write of one account: `decide` sees the current row and returns the new
+    /// state; the write is conditional on the version read (or on `expected`, from If-Match),
+    /// retried on a lost race when `expected` is None. Event written in the same transaction.
+    fn update_account<F>(
+        &self,
+        tenant: TenantId,
+        id: AccountId,
+        expected: Option<Vec<i64>>,
+        now: DateTime<Utc>,
+        decide: F,
+    ) -> impl Future<Output = Result<AccountRecord, DomainError>> + Send
+    where
+        F: Fn(&AccountRecord) -> Result<Decision<AccountWrite>, DomainError> + Send + Sync;
+
+    /// Soft-delete an account (and its memberships as SCIM shows them).
+    fn delete_account(
+        &self,
+        tenant: TenantId,
+        id: AccountId,
+        expected: Option<Vec<i64>>,
+        now: DateTime<Utc>,
+        event: SyncEvent,
+    ) -> impl Future<Output = Result<(), DomainError>> + Send;
+
+    /// Insert a group and its initial members in one transaction.
+    fn insert_group(
+        &self,
+        tenant: TenantId,
+        id: GroupId,
+        write: GroupWrite,
+        members: Vec<AccountId>,
+        now: DateTime<Utc>,
+        event: SyncEvent,
+    ) -> impl Future<Output = Result<GroupRecord, DomainError>> + Send;
+
+    /// A live group; members loaded only when asked.
+    fn get_group(
+        &self,
+        tenant: TenantId,
+        id: GroupId,
+        with_members: bool,
+    ) -> impl Future<Output = Result<Option<GroupRecord>, DomainError>> + Send;
+
+    /// Live groups matching a query.
+    fn list_groups(
+        &self,
+        tenant: TenantId,
+        query: &ListQuery,
+        with_members: bool,
+    ) -> impl Future<Output = Result<Listing<GroupRecord>, DomainError>> + Send;
+
+    /// Read-modify-write of a group with membership deltas (members never loaded).
+    fn update_group<F>(
+        &self,
+        tenant: TenantId,
+        id: GroupId,
+        expected: Option<Vec<i64>>,
+        now: DateTime<Utc>,
+        decide: F,
+    ) -> impl Future<Output = Result<GroupRecord, DomainError>> + Send
+    where
+        F: Fn(&GroupRecord) -> Result<GroupDecision, DomainError> + Send + Sync;
+
+    /// Soft-delete a group.
+    fn delete_group(
+        &self,
+        tenant: TenantId,
+        id: GroupId,
+        expected: Option<Vec<i64>>,
+        now: DateTime<Utc>,
+        event: SyncEvent,
+    ) -> impl Future<Output = Result<(), DomainError>> + Send;
+
+    /// Record events outside any write (reads and refusals), in one batch.
+    fn record_events(
+        &self,
+        events: Vec<SyncEvent>,
+    ) -> impl Future<Output = Result<(), DomainError>> + Send;
+}

@@ -1,0 +1,219 @@
+//! SCIM filters (checked, canonical paths) -> the domain filter algebra.
+
+use crate::domain::account::fold;
+use crate::domain::query::{Column, CompareOp, Literal, Query, Sort, Target};
+use crate::scim::attr::AttrPath;
+use crate::scim::error::ScimError;
+use crate::scim::filter::{Checked, CompValue, Leaf};
+use crate::scim::registry::{OPERATOR_SCHEMA, ResourceKind};
+use crate::scim::schema::AttrType;
+
+/// The typed column holding a (canonical) attribute path, if the mapping has one.
+fn column(kind: ResourceKind, path: &AttrPath) -> Option<Column> {
+    let sub = path.sub_attr.as_deref();
+    let ext = path.schema.as_deref();
+    match (kind, ext, path.attr.as_str(), sub) {
+        (_, None, "id", None) => Some(Column::Id),
+        (_, None, "externalId", None) => Some(Column::ExternalId),
+        (_, None, "meta", Some("created")) => Some(Column::Created),
+        (_, None, "meta", Some("lastModified")) => Some(Column::Modified),
+        (ResourceKind::User, None, "userName", None) => Some(Column::UserName),
+        (ResourceKind::User, None, "name", Some("givenName")) => Some(Column::GivenName),
+        (ResourceKind::User, None, "name", Some("familyName")) => Some(Column::FamilyName),
+        (ResourceKind::User, None, "active", None) => Some(Column::Active),
+        (ResourceKind::User, Some(OPERATOR_SCHEMA), attr, None) => match attr {
+            "csrUser" => Some(Column::CsrUser),
+            "voiceCalls" => Some(Column::VoiceCalls),
+            "maxChats" => Some(Column::MaxChats),
+            "maxEmails" => Some(Column::MaxEmails),
+            "status" => Some(Column::Status),
+            _ => None,
+        },
+        (ResourceKind::Group, None, "displayName", None) => Some(Column::GroupDisplayName),
+        _ => None,
+    }
+}
+
+/// The document key path of a top-level attribute.
+fn doc_path(path: &AttrPath) -> Vec<String> {
+    let mut keys = Vec::with_capacity(2);
+    if let Some(urn) = &path.schema {
+        keys.push(urn.clone());
+    }
+    keys.push(path.attr.clone());
+    keys
+}
+
+/// Convert a literal for the attribute type; strings folded when the comparison ignores case.
+fn literal(leaf: &Leaf, value: &CompValue) -> Result<Literal, ScimError> {
+    Ok(match value {
+        CompValue::Null => Literal::Null,
+        CompValue::Bool(b) => Literal::Bool(*b),
+        CompValue::Number(n) => match (leaf.attr_type, n.as_i64()) {
+            (AttrType::Integer, Some(i)) => Literal::Int(i),
+            _ => Literal::Num(n.as_f64().unwrap_or_default()),
+        },
+        CompValue::String(s) if leaf.attr_type == AttrType::DateTime => {
+            let t = chrono::DateTime::parse_from_rfc3339(s).map_err(|_| {
+                ScimError::invalid_filter(format!("'{s}' is not an RFC 3339 dateTime"))
+            })?;
+            Literal::Time(t.timestamp_micros())
+        }
+        CompValue::String(s) if !leaf.case_exact => Literal::Str(fold(s)),
+        CompValue::String(s) => Literal::Str(s.clone()),
+    })
+}
+
+fn is_text(t: AttrType) -> bool {
+    matches!(t, AttrType::String | AttrType::Reference | AttrType::Binary)
+}
+
+/// Build the query for one leaf at the top level of a resource.
+fn leaf_query(
+    kind: ResourceKind,
+    leaf: &Leaf,
+    cmp: Option<(CompareOp, &CompValue)>,
+) -> Result<Query, ScimError> {
+    let fold_it = is_text(leaf.attr_type) && !leaf.case_exact;
+    let make = |target: Target| -> Result<Query, ScimError> {
+        Ok(match cmp {
+            None => Query::Present(target),
+            Some((op, v)) => Query::Compare {
+                target,
+                op,
+                value: literal(leaf, v)?,
+                fold: fold_it,
+            },
+        })
+    };
+    if kind == ResourceKind::Group && leaf.path.schema.is_none() && leaf.path.attr == "members" {
+        return match leaf.path.sub_attr.as_deref() {
+            Some("value") | None => make(Target::MemberId),
+            Some(other) => Err(ScimError::invalid_filter(format!(
+                "filtering on members.{other} is not supported; use members.value"
+            ))),
+        };
+    }
+    if let Some(col) = column(kind, &leaf.path) {
+        return make(Target::Column(col));
+    }
+    let base = doc_path(&leaf.path);
+    if leaf.multi_valued {
+        let rel = leaf.path.sub_attr.iter().cloned().collect();
+        return Ok(Query::Any {
+            array: base,
+            each: Box::new(make(Target::Doc(rel))?),
+        });
+    }
+    let mut keys = base;
+    keys.extend(leaf.path.sub_attr.iter().cloned());
+    make(Target::Doc(keys))
+}
+
+/// Build the query for a leaf inside a value path (paths relative to one element).
+fn element_query(leaf: &Leaf, cmp: Option<(CompareOp, &CompValue)>) -> Result<Query, ScimError> {
+    let target = Target::Doc(vec![leaf.path.attr.clone()]);
+    let fold_it = is_text(leaf.attr_type) && !leaf.case_exact;
+    Ok(match cmp {
+        None => Query::Present(target),
+        Some((op, v)) => Query::Compare {
+            target,
+            op,
+            value: literal(leaf, v)?,
+            fold: fold_it,
+        },
+    })
+}
+
+/// Convert a checked SCIM filter to a domain query for `kind`.
+pub fn to_query(kind: ResourceKind, f: &Checked) -> Result<Query, ScimError> {
+    convert(kind, f, false)
+}
+
+fn convert(kind: ResourceKind, f: &Checked, inside: bool) -> Result<Query, ScimError> {
+    let leaf = |l: &Leaf, c| {
+        if inside {
+            element_query(l, c)
+        } else {
+            leaf_query(kind, l, c)
+        }
+    };
+    Ok(match f {
+        Checked::Present(l) => leaf(l, None)?,
+        Checked::Compare(l, op, v) => leaf(l, Some((*op, v)))?,
+        Checked::And(a, b) => Query::And(
+            Box::new(convert(kind, a, inside)?),
+            Box::new(convert(kind, b, inside)?),
+        ),
+        Checked::Or(a, b) => Query::Or(
+            Box::new(convert(kind, a, inside)?),
+            Box::new(convert(kind, b, inside)?),
+        ),
+        Checked::Not(a) => Query::Not(Box::new(convert(kind, a, inside)?)),
+        Checked::ValuePath { attr, filter } => {
+            if kind == ResourceKind::Group && attr.schema.is_none() && attr.attr == "members" {
+                // members[value eq "x"]: the member rows, not the document.
+                return member_value_path(filter);
+            }
+            Query::Any {
+                array: doc_path(attr),
+                each: Box::new(convert(kind, filter, true)?),
+            }
+        }
+    })
+}
+
+fn member_value_path(f: &Checked) -> Result<Query, ScimError> {
+    let unsupported =
+        || ScimError::invalid_filter("inside members[...] only 'value' comparisons are supported");
+    Ok(match f {
+        Checked::Compare(l, op, v) if l.path.attr == "value" => Query::Compare {
+            target: Target::MemberId,
+            op: *op,
+            value: literal(l, v)?,
+            fold: false,
+        },
+        Checked::Present(l) if l.path.attr == "value" => Query::Present(Target::MemberId),
+        Checked::And(a, b) => Query::And(
+            Box::new(member_value_path(a)?),
+            Box::new(member_value_path(b)?),
+        ),
+        Checked::Or(a, b) => Query::Or(
+            Box::new(member_value_path(a)?),
+            Box::new(member_value_path(b)?),
+        ),
+        Checked::Not(a) => Query::Not(Box::new(member_value_path(a)?)),
+        _ => return Err(unsupported()),
+    })
+}
+
+/// The sort key for `sortBy` (RFC 7644 3.4.2.3); multi-valued attributes sort by their
+/// primary/first value's `value`, which we approximate with the first element.
+pub fn sort_target(
+    kind: ResourceKind,
+    path: &AttrPath,
+    attr_type: AttrType,
+    case_exact: bool,
+    multi_valued: bool,
+    descending: bool,
+) -> Sort {
+    let fold_it = is_text(attr_type) && !case_exact;
+    let target = match column(kind, path) {
+        Some(c) => Target::Column(c),
+        None => {
+            let mut keys = doc_path(path);
+            if multi_valued {
+                keys.push("0".into());
+                keys.push(path.sub_attr.clone().unwrap_or_else(|| "value".into()));
+            } else {
+                keys.extend(path.sub_attr.iter().cloned());
+            }
+            Target::Doc(keys)
+        }
+    };
+    Sort {
+        target,
+        fold: fold_it,
+        descending,
+    }
+}

@@ -1,0 +1,124 @@
+//! Provisioning rules: SCIM requests applied to operator accounts and role groups, each
+//! leaving a sync event (in the write's transaction, or on its own for reads and refusals).
+
+mod groups;
+mod users;
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use crate::domain::clock::SharedClock;
+use crate::domain::directory::{Directory, Listing};
+use crate::domain::error::DomainError;
+use crate::domain::listing::{ListPlan, next_cursor};
+use crate::domain::sync::{Action, Outcome, RequestCtx, SyncEvent};
+use crate::scim::registry::{Registry, ResourceKind};
+use crate::scim::resource::list_response;
+
+/// The provisioning service over a storage port.
+pub struct Provisioning<D> {
+    /// Storage.
+    pub dir: D,
+    /// Schemas.
+    pub registry: Arc<Registry>,
+    /// Time source.
+    pub clock: SharedClock,
+    /// Public base URL of the SCIM API (`https://host/scim/v2`), for `meta.location`.
+    pub base_url: String,
+}
+
+/// The answer to a write that may or may not render a body.
+pub type Rendered = Map<String, Value>;
+
+/// Parse an id from a URL; a malformed id is simply not found.
+fn parse_id<T>(kind: ResourceKind, raw: &str, parse: impl Fn(&str) -> Option<T>) -> Result<T, DomainError> {
+    parse(raw).ok_or_else(|| DomainError::NotFound(format!("{} {raw}", kind.name())))
+}
+
+impl<D: Directory> Provisioning<D> {
+    /// Build a sync event for a successful operation.
+    fn event(
+        &self,
+        ctx: &RequestCtx,
+        kind: ResourceKind,
+        id: Option<String>,
+        action: Action,
+        status: u16,
+        coercions: Vec<String>,
+    ) -> SyncEvent {
+        SyncEvent::ok(ctx, self.clock.now(), kind.name(), id, action, status, coercions)
+    }
+
+    /// Run an operation; a failure is recorded as a rejected (or failed) sync event.
+    async fn recorded<T>(
+        &self,
+        ctx: &RequestCtx,
+        kind: ResourceKind,
+        id: Option<&str>,
+        op: impl Future<Output = Result<T, DomainError>>,
+    ) -> Result<T, DomainError> {
+        let result = op.await;
+        if let Err(err) = &result {
+            let scim = err.to_scim();
+            let mut ev = self.event(ctx, kind, id.map(str::to_string), Action::Rejected, scim.status, Vec::new());
+            ev.outcome = Outcome::of_status(scim.status);
+            ev.scim_type = scim.scim_type.map(|t| t.as_str().to_string());
+            ev.detail = Some(match err {
+                DomainError::Storage(d) => format!("storage failure: {d}"),
+                _ => scim.detail,
+            });
+            if let Err(e) = self.dir.record_events(vec![ev]).await {
+                tracing::warn!(error = %e, "could not record the sync event of a refused request");
+            }
+        }
+        result
+    }
+
+    /// Record a read.
+    async fn record_read(&self, ctx: &RequestCtx, kind: ResourceKind, id: Option<String>, status: u16) {
+        let ev = self.event(ctx, kind, id, Action::Read, status, Vec::new());
+        if let Err(e) = self.dir.record_events(vec![ev]).await {
+            tracing::warn!(error = %e, "could not record a read sync event");
+        }
+    }
+
+    /// Render a listing page as a ListResponse.
+    fn list_answer<T>(
+        &self,
+        kind: ResourceKind,
+        plan: &ListPlan,
+        listing: Listing<T>,
+        key: impl Fn(&T) -> (i64, String),
+        render: impl Fn(&T) -> Map<String, Value>,
+    ) -> Value {
+        let Listing { mut items, total } = listing;
+        let mut next = None;
+        if plan.cursor_mode {
+            // The store fetched one row more than the page to tell whether another page exists.
+            if items.len() as i64 > plan.count {
+                items.truncate(plan.count as usize);
+                if let Some(last) = items.last() {
+                    let (created, id) = key(last);
+                    next = Some(next_cursor(created, &id));
+                }
+            }
+        }
+        let resources: Vec<Value> = items
+            .iter()
+            .map(|item| {
+                let mut r = render(item);
+                plan.projection.apply(&self.registry, kind, &mut r);
+                Value::Object(r)
+            })
+            .collect();
+        let n = resources.len();
+        list_response(
+            resources,
+            if plan.cursor_mode { None } else { total },
+            (!plan.cursor_mode).then_some(plan.start_index),
+            n,
+            next,
+        )
+    }
+}

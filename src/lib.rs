@@ -1,0 +1,7 @@
+//! scim-connector: a SCIM 2.0 provisioning service for contact-center operator accounts.
+//!
+//! Layers (dependencies point one way): `http -> domain -> scim`, `store -> domain -> scim`.
+
+pub mod domain;
+pub mod scim;
+pub mod store;

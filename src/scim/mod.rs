@@ -1,0 +1,13 @@
+//! The SCIM protocol core: pure, framework-free (no actix, diesel or tokio here).
+//!
+//! Errors: everything in this module reports [`error::ScimError`].
+
+pub mod attr;
+pub mod error;
+pub mod registry;
+pub mod schema;
+pub mod projection;
+pub mod resource;
+pub mod filter;
+pub mod mutability;
+pub mod patch;

@@ -1,0 +1,647 @@
+//! Attribute projection (RFC 7644 3.4.2.5 and 3.9, RFC 7643 2.2 "returned").
+//!
+//! A [`Projection`] is what a request asked to see, resolved against the registry once at the
+//! edge. The store asks [`Projection::wants`] before loading expensive attributes (a Group read
+//! without `members` never loads them); the HTTP layer calls [`Projection::apply`] on the full
+//! canonical resource before rendering it.
+
+use serde_json::{Map, Value};
+
+use crate::scim::error::ScimError;
+use crate::scim::registry::{Registry, ResourceKind};
+use crate::scim::schema::{AttributeDef, Returned};
+
+/// What a request asked to see (RFC 7644 3.4.2.5), resolved against the registry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Projection {
+    mode: Mode,
+    /// URN of the core schema of the resource type; empty for [`Projection::all`].
+    core_urn: String,
+    /// Every top-level attribute of the resource type with its `returned` setting; empty for
+    /// [`Projection::all`], which has no registry at hand.
+    attrs: Vec<TopAttr>,
+}
+
+/// Which of the two mutually exclusive parameters is in force.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Mode {
+    /// Neither parameter: every attribute returned by default.
+    All,
+    /// `attributes`: only the named ones, plus those returned always.
+    Include(Vec<Target>),
+    /// `excludedAttributes`: the default set less the named ones (never those returned always).
+    Exclude(Vec<Target>),
+}
+
+/// One resolved entry of `attributes` / `excludedAttributes`, with canonical names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Target {
+    /// A bare schema URN: every attribute that schema defines.
+    Schema(String),
+    /// An attribute; `ext` is the extension URN for extension attributes.
+    Attr {
+        ext: Option<String>,
+        attr: String,
+        sub: Option<String>,
+    },
+}
+
+/// A top-level attribute of the resource type, as the registry defines it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct TopAttr {
+    /// Extension URN when the attribute lives under an extension key.
+    ext: Option<String>,
+    /// URN of the defining schema; `None` for the common attributes (id, externalId, meta).
+    schema: Option<String>,
+    name: String,
+    returned: Returned,
+}
+
+/// What happens to one top-level attribute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Decision {
+    /// Removed from the representation.
+    Drop,
+    /// Kept, with its sub-attributes filtered by the rule.
+    Keep(SubRule),
+}
+
+/// Which sub-attributes of a kept complex attribute survive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum SubRule {
+    /// All those returned by default.
+    All,
+    /// Only these (plus those returned always).
+    Only(Vec<String>),
+    /// All but these (never those returned always).
+    Except(Vec<String>),
+}
+
+impl Projection {
+    /// Everything with returned default/always (no parameters).
+    ///
+    /// Without a registry it cannot tell which attributes are returned `never` or `request`, so
+    /// [`Projection::wants`] answers true for every name; [`Projection::apply`] still consults
+    /// the registry and drops them.
+    pub fn all() -> Self {
+        Projection {
+            mode: Mode::All,
+            core_urn: String::new(),
+            attrs: Vec::new(),
+        }
+    }
+
+    /// Parse `attributes` and `excludedAttributes` (RFC 7644 3.4.2.5).
+    ///
+    /// Entries are comma-separated attribute paths in standard attribute notation (RFC 7644
+    /// 3.10), case-insensitive, optionally URN-qualified; a bare schema URN names every
+    /// attribute of that schema. Choices where the RFC is silent:
+    /// - both parameters given: RFC 7644 3.9 lets a client use one of the two, so `attributes`
+    ///   wins and `excludedAttributes` is ignored (more useful than a 400 for a confused client);
+    /// - an empty parameter (`attributes=`) is treated as absent;
+    /// - a well-formed name the registry does not know (or an unknown schema URN) is ignored, as
+    ///   real servers do and scim2-tester expects;
+    /// - a name that is not attribute notation at all (`a.b.c`, `na me`) is 400 invalidValue.
+    pub fn parse(
+        registry: &Registry,
+        kind: ResourceKind,
+        attributes: Option<&str>,
+        excluded: Option<&str>,
+    ) -> Result<Self, ScimError> {
+        let attributes = attributes.filter(|s| !is_blank_list(s));
+        let excluded = excluded.filter(|s| !is_blank_list(s));
+        let mode = match (attributes, excluded) {
+            (Some(list), _) => Mode::Include(parse_list(registry, kind, list)?),
+            (None, Some(list)) => Mode::Exclude(parse_list(registry, kind, list)?),
+            (None, None) => Mode::All,
+        };
+        let core = registry.core_schema(kind);
+        let mut attrs: Vec<TopAttr> = core
+            .attributes
+            .iter()
+            .map(|a| top_attr(None, Some(&core.id), a))
+            .collect();
+        attrs.extend(registry.common().iter().map(|a| top_attr(None, None, a)));
+        for ext in registry.extensions(kind) {
+            attrs.extend(
+                ext.attributes
+                    .iter()
+                    .map(|a| top_attr(Some(&ext.id), Some(&ext.id), a)),
+            );
+        }
+        Ok(Projection {
+            mode,
+            core_urn: core.id.clone(),
+            attrs,
+        })
+    }
+
+    /// Whether the rendered resource will contain (part of) this top-level attribute, given
+    /// by canonical name, or extension URN + name; the core URN counts as no URN.
+    pub fn wants(&self, schema_urn: Option<&str>, attr: &str) -> bool {
+        let ext = schema_urn.filter(|u| !u.eq_ignore_ascii_case(&self.core_urn));
+        let known = self
+            .attrs
+            .iter()
+            .find(|t| t.name.eq_ignore_ascii_case(attr) && same_urn(t.ext.as_deref(), ext));
+        let (schema, returned) = match known {
+            Some(t) => (t.schema.as_deref(), t.returned),
+            None => (ext, Returned::Default),
+        };
+        self.decide(ext, schema, attr, returned) != Decision::Drop
+    }
+
+    /// Apply to a full canonical resource (extension attributes under their URN keys).
+    ///
+    /// Keeps attributes returned `always` (and `schemas`), drops those returned `never`, drops
+    /// those returned `request` unless named, honours `attributes` / `excludedAttributes` down
+    /// to sub-attributes (`emails.value` keeps only `value` in each element), drops complex
+    /// values and extension objects that end up empty, and lists in `schemas` only the
+    /// extensions still present.
+    pub fn apply(
+        &self,
+        registry: &Registry,
+        kind: ResourceKind,
+        resource: &mut Map<String, Value>,
+    ) {
+        let core = registry.core_schema(kind);
+        // `shift_remove`, not `remove`: with preserve_order, `remove` swaps the last key into
+        // the hole and the rendered attribute order would change.
+        let keys: Vec<String> = resource.keys().cloned().collect();
+        for key in keys {
+            if key == "schemas" {
+                continue;
+            }
+            if let Some(ext) = registry
+                .extensions(kind)
+                .find(|e| e.id.eq_ignore_ascii_case(&key))
+            {
+                let keep = match resource.get_mut(&key) {
+                    Some(Value::Object(obj)) => {
+                        self.filter_object(obj, |name| {
+                            ext.attr(name)
+                                .map(|d| (Some(ext.id.as_str()), Some(ext.id.as_str()), d))
+                        });
+                        !obj.is_empty()
+                    }
+                    // A canonical resource always holds an object here; anything else is noise.
+                    _ => false,
+                };
+                if !keep {
+                    resource.shift_remove(&key);
+                }
+                continue;
+            }
+            let common = registry.common();
+            let def = core
+                .attr(&key)
+                .map(|d| (None, Some(core.id.as_str()), d))
+                .or_else(|| crate::scim::schema::find(common, &key).map(|d| (None, None, d)));
+            if !self.keep_entry(resource, &key, def) {
+                resource.shift_remove(&key);
+            }
+        }
+        fix_schemas(registry, kind, resource);
+    }
+
+    /// Filter the attributes of one object (the resource itself or an extension object).
+    fn filter_object<'a, F>(&self, obj: &mut Map<String, Value>, lookup: F)
+    where
+        F: Fn(&str) -> Option<(Option<&'a str>, Option<&'a str>, &'a AttributeDef)>,
+    {
+        let keys: Vec<String> = obj.keys().cloned().collect();
+        for key in keys {
+            if !self.keep_entry(obj, &key, lookup(&key)) {
+                obj.shift_remove(&key);
+            }
+        }
+    }
+
+    /// Decide on `obj[key]`, filtering its sub-attributes in place; false means remove it.
+    fn keep_entry(
+        &self,
+        obj: &mut Map<String, Value>,
+        key: &str,
+        def: Option<(Option<&str>, Option<&str>, &AttributeDef)>,
+    ) -> bool {
+        let Some((ext, schema, def)) = def else {
+            // Not in the schema: a canonical resource has no such key. Keep it unless the
+            // client asked for a specific set, which cannot have named it.
+            return !matches!(self.mode, Mode::Include(_));
+        };
+        match self.decide(ext, schema, &def.name, def.returned) {
+            Decision::Drop => false,
+            Decision::Keep(rule) => match obj.get_mut(key) {
+                Some(value) => filter_value(def, &rule, value),
+                None => false,
+            },
+        }
+    }
+
+    /// The fate of one top-level attribute (RFC 7643 2.2, RFC 7644 3.4.2.5).
+    fn decide(
+        &self,
+        ext: Option<&str>,
+        schema: Option<&str>,
+        name: &str,
+        returned: Returned,
+    ) -> Decision {
+        match returned {
+            Returned::Never => return Decision::Drop,
+            // RFC 7644 3.4.2.5: excludedAttributes "SHALL have no effect" on these, and
+            // RFC 7643 2.2 returns them "regardless of the contents of the attributes parameter".
+            Returned::Always => return Decision::Keep(SubRule::All),
+            Returned::Default | Returned::Request => {}
+        }
+        let (targets, include) = match &self.mode {
+            Mode::All => {
+                return if returned == Returned::Request {
+                    Decision::Drop
+                } else {
+                    Decision::Keep(SubRule::All)
+                };
+            }
+            Mode::Include(t) => (t, true),
+            Mode::Exclude(t) => (t, false),
+        };
+        let mut subs = Vec::new();
+        let mut whole = false;
+        for target in targets {
+            match target {
+                Target::Schema(urn) => whole |= schema.is_some_and(|s| s.eq_ignore_ascii_case(urn)),
+                Target::Attr { ext: e, attr, sub } => {
+                    if attr.eq_ignore_ascii_case(name) && same_urn(e.as_deref(), ext) {
+                        match sub {
+                            None => whole = true,
+                            Some(s) => subs.push(s.clone()),
+                        }
+                    }
+                }
+            }
+        }
+        if include {
+            if whole {
+                Decision::Keep(SubRule::All)
+            } else if subs.is_empty() {
+                Decision::Drop
+            } else {
+                Decision::Keep(SubRule::Only(subs))
+            }
+        } else if whole || returned == Returned::Request {
+            // RFC 7643 2.2: "request" attributes come back only when named in `attributes`.
+            Decision::Drop
+        } else if subs.is_empty() {
+            Decision::Keep(SubRule::All)
+        } else {
+            Decision::Keep(SubRule::Except(subs))
+        }
+    }
+}
+
+/// Whether a parameter value names nothing (`attributes=` or `attributes= , `).
+fn is_blank_list(s: &str) -> bool {
+    s.split(',').all(|p| p.trim().is_empty())
+}
+
+/// Resolve a comma-separated parameter value into targets (see [`Projection::parse`]).
+fn parse_list(
+    registry: &Registry,
+    kind: ResourceKind,
+    list: &str,
+) -> Result<Vec<Target>, ScimError> {
+    let core_urn = registry.core_schema(kind).id.as_str();
+    let mut out = Vec::new();
+    for raw in list.split(',') {
+        let name = raw.trim();
+        if name.is_empty() {
+            continue;
+        }
+        if let Some((urn, rest)) = registry.split_urn(kind, name) {
+            if rest.is_empty() {
+                out.push(Target::Schema(urn.to_string()));
+                continue;
+            }
+        } else if name
+            .get(..4)
+            .is_some_and(|p| p.eq_ignore_ascii_case("urn:"))
+        {
+            // A schema this resource type does not have: unknown, so ignored.
+            continue;
+        }
+        // RFC 7643 2.1: names are ASCII. Checked here also because `Registry::parse_path`
+        // slices `s[..4]`, which panics when byte 4 falls inside a multi-byte character.
+        if !name.is_ascii() {
+            return Err(ScimError::invalid_value(format!(
+                "'{name}' is not an attribute path"
+            )));
+        }
+        let path = registry.parse_path(kind, name).map_err(|e| {
+            ScimError::invalid_value(format!("'{name}' is not an attribute path: {}", e.detail))
+        })?;
+        let Ok(resolved) = registry.resolve(kind, &path) else {
+            // Unknown attribute: ignored (RFC 7644 3.4.2.5 is silent; see `Projection::parse`).
+            continue;
+        };
+        let ext = if resolved.extension {
+            resolved
+                .schema
+                .filter(|s| *s != core_urn)
+                .map(str::to_string)
+        } else {
+            None
+        };
+        out.push(Target::Attr {
+            ext,
+            attr: resolved.attr.name.clone(),
+            sub: resolved.sub.map(|s| s.name.clone()),
+        });
+    }
+    Ok(out)
+}
+
+/// The table entry for one top-level attribute definition.
+fn top_attr(ext: Option<&str>, schema: Option<&str>, def: &AttributeDef) -> TopAttr {
+    TopAttr {
+        ext: ext.map(str::to_string),
+        schema: schema.map(str::to_string),
+        name: def.name.clone(),
+        returned: def.returned,
+    }
+}
+
+/// Two optional URNs name the same schema (case-insensitive).
+fn same_urn(a: Option<&str>, b: Option<&str>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+        _ => false,
+    }
+}
+
+/// Filter the sub-attributes of a kept value in place; false when nothing is left of it.
+fn filter_value(def: &AttributeDef, rule: &SubRule, value: &mut Value) -> bool {
+    if def.sub_attributes.is_empty() {
+        return true;
+    }
+    match value {
+        Value::Object(obj) => {
+            filter_sub_object(def, rule, obj);
+            !obj.is_empty()
+        }
+        Value::Array(items) => {
+            items.retain_mut(|item| match item {
+                Value::Object(obj) => {
+                    filter_sub_object(def, rule, obj);
+                    !obj.is_empty()
+                }
+                _ => true,
+            });
+            !items.is_empty()
+        }
+        _ => true,
+    }
+}
+
+/// Keep the sub-attributes of one complex value that the rule and their `returned` allow.
+fn filter_sub_object(def: &AttributeDef, rule: &SubRule, obj: &mut Map<String, Value>) {
+    obj.retain(|key, _| {
+        let named = |list: &[String]| list.iter().any(|s| s.eq_ignore_ascii_case(key));
+        let Some(sub) = def.sub(key) else {
+            return !matches!(rule, SubRule::Only(_));
+        };
+        match (sub.returned, rule) {
+            (Returned::Never, _) => false,
+            (Returned::Always, _) => true,
+            (Returned::Request, SubRule::Only(list)) => named(list),
+            (Returned::Request, _) => false,
+            (Returned::Default, SubRule::All) => true,
+            (Returned::Default, SubRule::Only(list)) => named(list),
+            (Returned::Default, SubRule::Except(list)) => !named(list),
+        }
+    });
+}
+
+/// Make `schemas` list exactly the extensions still present, keeping every other entry.
+fn fix_schemas(registry: &Registry, kind: ResourceKind, resource: &mut Map<String, Value>) {
+    let present: Vec<String> = registry
+        .extensions(kind)
+        .filter(|e| resource.contains_key(&e.id))
+        .map(|e| e.id.clone())
+        .collect();
+    let Some(Value::Array(list)) = resource.get_mut("schemas") else {
+        return;
+    };
+    list.retain(|v| match v.as_str() {
+        Some(urn) => {
+            let is_ext = registry
+                .extensions(kind)
+                .any(|e| e.id.eq_ignore_ascii_case(urn));
+            !is_ext || present.iter().any(|p| p.eq_ignore_ascii_case(urn))
+        }
+        None => true,
+    });
+    for urn in present {
+        if !list
+            .iter()
+            .any(|v| v.as_str().is_some_and(|s| s.eq_ignore_ascii_case(&urn)))
+        {
+            list.push(Value::String(urn));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scim::registry::{ENTERPRISE_SCHEMA, GROUP_SCHEMA, OPERATOR_SCHEMA, USER_SCHEMA};
+    use serde_json::json;
+
+    fn registry() -> Registry {
+        Registry::load().unwrap()
+    }
+
+    fn user() -> Map<String, Value> {
+        let v = json!({
+            "schemas": [USER_SCHEMA, ENTERPRISE_SCHEMA, OPERATOR_SCHEMA],
+            "id": "u1",
+            "externalId": "ext-1",
+            "userName": "alice",
+            "password": "secret",
+            "name": {"givenName": "Alice", "familyName": "Smith"},
+            "emails": [
+                {"value": "a@x.test", "type": "work", "primary": true},
+                {"value": "a@y.test", "type": "home"}
+            ],
+            "active": true,
+            "meta": {"resourceType": "User", "version": "W/\"1\""},
+            ENTERPRISE_SCHEMA: {"department": "Support"},
+            OPERATOR_SCHEMA: {"maxChats": 3, "csrUser": true}
+        });
+        match v {
+            Value::Object(m) => m,
+            _ => unreachable!(),
+        }
+    }
+
+    fn project(attributes: Option<&str>, excluded: Option<&str>) -> Value {
+        let reg = registry();
+        let p = Projection::parse(&reg, ResourceKind::User, attributes, excluded).unwrap();
+        let mut u = user();
+        p.apply(&reg, ResourceKind::User, &mut u);
+        Value::Object(u)
+    }
+
+    fn keys(v: &Value) -> Vec<&str> {
+        v.as_object().unwrap().keys().map(String::as_str).collect()
+    }
+
+    #[test]
+    fn table_of_projections() {
+        // (attributes, excludedAttributes, expected top-level keys); "-" = parameter absent,
+        // ENT / OP = the enterprise / operator extension URNs.
+        let op_max = format!("{OPERATOR_SCHEMA}:maxChats");
+        let op_lower = OPERATOR_SCHEMA.to_lowercase();
+        #[rustfmt::skip]
+        let cases: &[(&str, &str, &str)] = &[
+            ("-", "-", "schemas id externalId userName name emails active meta ENT OP"),
+            ("userName", "-", "schemas id userName"),
+            ("USERNAME, name.givenName", "-", "schemas id userName name"),
+            ("emails.value", "-", "schemas id emails"),
+            ("-", "emails", "schemas id externalId userName name active meta ENT OP"),
+            ("-", "id,meta", "schemas id externalId userName name emails active ENT OP"),
+            ("password", "-", "schemas id"),
+            ("maxChats", "-", "schemas id OP"),
+            (&op_max, "-", "schemas id OP"),
+            (&op_lower, "-", "schemas id OP"),
+            ("-", ENTERPRISE_SCHEMA, "schemas id externalId userName name emails active meta OP"),
+            ("noSuchThing,urn:x:unknown:attr", "-", "schemas id"),
+            (" , ", "emails", "schemas id externalId userName name active meta ENT OP"),
+            ("meta.version", "meta", "schemas id meta"),
+            (USER_SCHEMA, "-", "schemas id userName name emails active"),
+        ];
+        for (attrs, excl, want) in cases {
+            let want: Vec<&str> = want
+                .split(' ')
+                .map(|k| match k {
+                    "ENT" => ENTERPRISE_SCHEMA,
+                    "OP" => OPERATOR_SCHEMA,
+                    k => k,
+                })
+                .collect();
+            let (a, e) = (
+                (*attrs != "-").then_some(*attrs),
+                (*excl != "-").then_some(*excl),
+            );
+            assert_eq!(
+                keys(&project(a, e)),
+                want,
+                "attributes={attrs:?} excluded={excl:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn sub_attribute_granularity() {
+        let v = project(Some("name.givenName"), None);
+        assert_eq!(v["name"], json!({"givenName": "Alice"}));
+        let v = project(Some("emails.value"), None);
+        assert_eq!(
+            v["emails"],
+            json!([{"value": "a@x.test"}, {"value": "a@y.test"}])
+        );
+        let v = project(None, Some("emails.type,name.familyName"));
+        assert_eq!(
+            v["emails"],
+            json!([{"value": "a@x.test", "primary": true}, {"value": "a@y.test"}])
+        );
+        assert_eq!(v["name"], json!({"givenName": "Alice"}));
+        let v = project(Some("meta.version"), None);
+        assert_eq!(v["meta"], json!({"version": "W/\"1\""}));
+        // A sub-attribute that no element carries leaves nothing: the attribute disappears.
+        let v = project(Some("name.middleName"), None);
+        assert!(v.get("name").is_none());
+    }
+
+    #[test]
+    fn password_is_never_returned() {
+        for (a, e) in [
+            (None, None),
+            (Some("password"), None),
+            (None, Some("userName")),
+        ] {
+            assert!(project(a, e).get("password").is_none(), "{a:?} {e:?}");
+        }
+    }
+
+    #[test]
+    fn extensions_and_schemas_list() {
+        let v = project(Some("maxChats"), None);
+        assert_eq!(v[OPERATOR_SCHEMA], json!({"maxChats": 3}));
+        assert_eq!(v["schemas"], json!([USER_SCHEMA, OPERATOR_SCHEMA]));
+        let v = project(Some(OPERATOR_SCHEMA), None);
+        assert_eq!(v[OPERATOR_SCHEMA], json!({"maxChats": 3, "csrUser": true}));
+        let v = project(None, Some(&format!("{OPERATOR_SCHEMA}:maxChats")));
+        assert_eq!(v[OPERATOR_SCHEMA], json!({"csrUser": true}));
+        let v = project(None, Some("maxChats,csrUser"));
+        assert!(v.get(OPERATOR_SCHEMA).is_none());
+        assert_eq!(v["schemas"], json!([USER_SCHEMA, ENTERPRISE_SCHEMA]));
+    }
+
+    #[test]
+    fn wants_drives_loading() {
+        let reg = registry();
+        let g = |a: Option<&str>, e: Option<&str>| {
+            Projection::parse(&reg, ResourceKind::Group, a, e).unwrap()
+        };
+        // (projection, schema, attribute, expected)
+        let cases = [
+            (g(None, Some("members")), None, "members", false),
+            (g(None, Some("members")), None, "displayName", true),
+            (g(None, Some("members.display")), None, "members", true),
+            (g(Some("displayName"), None), None, "members", false),
+            (g(Some("members.value"), None), None, "Members", true),
+            (g(Some("displayName"), None), None, "id", true),
+            (g(None, None), Some(GROUP_SCHEMA), "members", true),
+            (Projection::all(), None, "members", true),
+        ];
+        for (i, (p, urn, attr, want)) in cases.iter().enumerate() {
+            assert_eq!(p.wants(*urn, attr), *want, "case {i}");
+        }
+        let u = Projection::parse(&reg, ResourceKind::User, Some("maxChats"), None).unwrap();
+        assert!(u.wants(Some(OPERATOR_SCHEMA), "maxChats"));
+        assert!(!u.wants(Some(OPERATOR_SCHEMA), "csrUser"));
+        assert!(!u.wants(Some(ENTERPRISE_SCHEMA), "manager"));
+        let all = Projection::parse(&reg, ResourceKind::User, None, None).unwrap();
+        assert!(!all.wants(None, "password"));
+        assert!(all.wants(Some(ENTERPRISE_SCHEMA), "manager"));
+    }
+
+    #[test]
+    fn malformed_names_are_rejected_unknown_ignored() {
+        let reg = registry();
+        for bad in ["a.b.c", "na me", "1abc", "aaa€b", "nämé"] {
+            let e = Projection::parse(&reg, ResourceKind::User, Some(bad), None).unwrap_err();
+            assert_eq!(
+                e.scim_type,
+                Some(crate::scim::error::ScimType::InvalidValue),
+                "{bad}"
+            );
+        }
+        for ok in ["nosuch", "name.nosuch", "urn:x:y:z", " , userName , "] {
+            assert!(
+                Projection::parse(&reg, ResourceKind::User, Some(ok), None).is_ok(),
+                "{ok}"
+            );
+        }
+    }
+
+    #[test]
+    fn all_without_registry_keeps_defaults_and_drops_never() {
+        let reg = registry();
+        let mut u = user();
+        Projection::all().apply(&reg, ResourceKind::User, &mut u);
+        assert!(u.get("password").is_none());
+        assert!(u.get("meta").is_some());
+        assert_eq!(u["emails"].as_array().map(Vec::len), Some(2));
+    }
+}

@@ -1,0 +1,381 @@
+//! Operator accounts (SCIM Users) on both backends.
+
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+
+use crate::domain::account::{AccountRecord, AccountWrite, DEFAULT_STATUS, GroupRef, fold};
+use crate::domain::directory::{Decision, Listing};
+use crate::domain::error::DomainError;
+use crate::domain::ids::{AccountId, GroupId, TenantId};
+use crate::domain::mapping::user::has_skills;
+use crate::domain::query::ListQuery;
+use crate::domain::sync::SyncEvent;
+use crate::store::error::StoreError;
+use crate::store::events::{insert_event, mark_synced};
+use crate::store::filter_sql::{Table, bind_all, list_sql};
+use crate::store::models::UserRow;
+use crate::store::schema::{groups, memberships, user_skills, users};
+use crate::store::Store;
+use crate::{with_conn, with_tx};
+
+/// How often a read-modify-write is retried after losing a race.
+pub const MAX_ATTEMPTS: usize = 30;
+
+/// Column values of an account write.
+#[derive(Debug, Clone, AsChangeset, Insertable)]
+#[diesel(table_name = users, treat_none_as_null = true)]
+pub struct UserChanges {
+    user_name: String,
+    user_name_key: String,
+    external_id: Option<String>,
+    given_name: Option<String>,
+    family_name: Option<String>,
+    display_name: Option<String>,
+    email: Option<String>,
+    email_key: Option<String>,
+    active: bool,
+    mobile_phone: Option<String>,
+    csr_user: bool,
+    voice_calls: bool,
+    max_chats: Option<i32>,
+    max_emails: Option<i32>,
+    doc: String,
+}
+
+impl UserChanges {
+    fn from_write(w: &AccountWrite) -> Self {
+        let f = &w.fields;
+        UserChanges {
+            user_name: f.user_name.clone(),
+            user_name_key: fold(&f.user_name),
+            external_id: f.external_id.clone(),
+            given_name: f.given_name.clone(),
+            family_name: f.family_name.clone(),
+            display_name: f.display_name.clone(),
+            email: f.email.clone(),
+            email_key: f.email.as_deref().map(fold),
+            active: f.active,
+            mobile_phone: f.mobile_phone.clone(),
+            csr_user: f.csr_user,
+            voice_calls: f.voice_calls,
+            max_chats: f.max_chats,
+            max_emails: f.max_emails,
+            doc: serde_json::Value::Object(w.doc.clone()).to_string(),
+        }
+    }
+}
+
+/// Count rows of a raw count query.
+#[derive(QueryableByName)]
+pub struct CountRow {
+    /// The count.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub n: i64,
+}
+
+fn not_found(id: impl std::fmt::Display) -> StoreError {
+    StoreError::Domain(DomainError::NotFound(format!("User {id}")))
+}
+
+/// Pause before retrying a lost race (grows with the attempt, jittered).
+pub async fn backoff(attempt: usize) {
+    let base = 1u64 << attempt.min(6);
+    let jitter = rand::random::<u64>() % (base + 1);
+    tokio::time::sleep(std::time::Duration::from_millis(base + jitter)).await;
+}
+
+impl Store {
+    /// See `Directory::insert_account`.
+    pub async fn insert_account_impl(
+        &self,
+        tenant: TenantId,
+        id: AccountId,
+        write: AccountWrite,
+        now: i64,
+        event: SyncEvent,
+    ) -> Result<AccountRecord, StoreError> {
+        let changes = UserChanges::from_write(&write);
+        let (id_s, tenant_s) = (id.to_string(), tenant.to_string());
+        let status = DEFAULT_STATUS.to_string();
+        let skills: Vec<String> = write.fields.skills.iter().map(|s| fold(s)).collect();
+        let row: UserRow = with_tx!(self, |c, _d| {
+            let row: UserRow = diesel::insert_into(users::table)
+                .values((
+                    users::id.eq(&id_s),
+                    users::tenant_id.eq(&tenant_s),
+                    &changes,
+                    users::status.eq(&status),
+                    users::version.eq(1i64),
+                    users::created_at.eq(now),
+                    users::updated_at.eq(now),
+                    users::last_sync_at.eq(now),
+                    users::last_sync_client.eq(event.client.map(|c| c.to_string())),
+                    users::last_sync_outcome.eq("ok"),
+                ))
+                .returning(UserRow::as_returning())
+                .get_result(c)
+                .await?;
+            for key in &skills {
+                diesel::insert_into(user_skills::table)
+                    .values((user_skills::user_id.eq(&id_s), user_skills::skill_key.eq(key)))
+                    .on_conflict_do_nothing()
+                    .execute(c)
+                    .await?;
+            }
+            insert_event(c, &event).await?;
+            Ok::<_, StoreError>(row)
+        })?;
+        let mut rec = row.into_record();
+        rec.fields.skills = write.fields.skills;
+        Ok(rec)
+    }
+
+    /// See `Directory::get_account`.
+    pub async fn get_account_impl(
+        &self,
+        tenant: TenantId,
+        id: AccountId,
+        with_groups: bool,
+    ) -> Result<Option<AccountRecord>, StoreError> {
+        let (id_s, tenant_s) = (id.to_string(), tenant.to_string());
+        let row: Option<UserRow> = with_conn!(self, |c, _d| {
+            users::table
+                .filter(users::id.eq(&id_s))
+                .filter(users::tenant_id.eq(&tenant_s))
+                .filter(users::deleted_at.is_null())
+                .select(UserRow::as_select())
+                .first(c)
+                .await
+                .optional()?
+        });
+        let Some(row) = row else { return Ok(None) };
+        let mut rec = row.into_record();
+        if with_groups {
+            let mut by_user = self.groups_of(std::slice::from_ref(&id_s)).await?;
+            rec.groups = by_user.remove(&id_s).unwrap_or_default();
+        }
+        Ok(Some(rec))
+    }
+
+    /// Live groups of each account id.
+    async fn groups_of(
+        &self,
+        ids: &[String],
+    ) -> Result<std::collections::HashMap<String, Vec<GroupRef>>, StoreError> {
+        let rows: Vec<(String, String, String)> = if ids.is_empty() {
+            Vec::new()
+        } else {
+            with_conn!(self, |c, _d| {
+                memberships::table
+                    .inner_join(groups::table)
+                    .filter(memberships::user_id.eq_any(ids))
+                    .filter(groups::deleted_at.is_null())
+                    .select((memberships::user_id, groups::id, groups::display_name))
+                    .order((groups::display_name, groups::id))
+                    .load(c)
+                    .await?
+            })
+        };
+        let mut map: std::collections::HashMap<String, Vec<GroupRef>> = std::collections::HashMap::new();
+        for (user, gid, display) in rows {
+            if let Some(gid) = GroupId::parse(&gid) {
+                map.entry(user).or_default().push(GroupRef { id: gid, display });
+            }
+        }
+        Ok(map)
+    }
+
+    /// See `Directory::list_accounts`.
+    pub async fn list_accounts_impl(
+        &self,
+        tenant: TenantId,
+        query: &ListQuery,
+        with_groups: bool,
+    ) -> Result<Listing<AccountRecord>, StoreError> {
+        let (page, count) = list_sql(self.dialect(), Table::Users, &tenant.to_string(), query);
+        let (rows, total): (Vec<UserRow>, Option<i64>) = with_conn!(self, |c, _d| {
+            let rows: Vec<UserRow> = bind_all(diesel::sql_query(page.text).into_boxed(), &page.binds)
+                .load(c)
+                .await?;
+            let total = match count {
+                Some(q) => {
+                    let r: CountRow = bind_all(diesel::sql_query(q.text).into_boxed(), &q.binds)
+                        .get_result(c)
+                        .await?;
+                    Some(r.n)
+                }
+                None => None,
+            };
+            (rows, total)
+        });
+        let mut groups_by_user = if with_groups && !rows.is_empty() {
+            let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+            self.groups_of(&ids).await?
+        } else {
+            Default::default()
+        };
+        let items = rows
+            .into_iter()
+            .map(|r| {
+                let id = r.id.clone();
+                let mut rec = r.into_record();
+                rec.groups = groups_by_user.remove(&id).unwrap_or_default();
+                rec
+            })
+            .collect();
+        Ok(Listing { items, total })
+    }
+
+    /// See `Directory::update_account`.
+    pub async fn update_account_impl<F>(
+        &self,
+        tenant: TenantId,
+        id: AccountId,
+        expected: Option<Vec<i64>>,
+        now: i64,
+        decide: F,
+    ) -> Result<AccountRecord, StoreError>
+    where
+        F: Fn(&AccountRecord) -> Result<Decision<AccountWrite>, DomainError> + Send + Sync,
+    {
+        let (id_s, tenant_s) = (id.to_string(), tenant.to_string());
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result: Result<AccountRecord, StoreError> = with_tx!(self, |c, _d| {
+                let row: UserRow = users::table
+                    .filter(users::id.eq(&id_s))
+                    .filter(users::tenant_id.eq(&tenant_s))
+                    .filter(users::deleted_at.is_null())
+                    .select(UserRow::as_select())
+                    .first(c)
+                    .await
+                    .optional()?
+                    .ok_or_else(|| not_found(&id_s))?;
+                if let Some(exp) = &expected
+                    && !exp.contains(&row.version)
+                {
+                    return Err(StoreError::Domain(DomainError::PreconditionFailed));
+                }
+                let read_version = row.version;
+                let current = row.into_record();
+                let decision = decide(&current)?;
+                let Some(write) = decision.write else {
+                    insert_event(c, &decision.event).await?;
+                    mark_synced(c, &decision.event, now).await?;
+                    return Ok(current);
+                };
+                let changes = UserChanges::from_write(&write);
+                let mut set_status: Option<&str> = None;
+                if !write.fields.active {
+                    // Deactivated operators are Offline (taken out of routing).
+                    set_status = Some(DEFAULT_STATUS);
+                }
+                let updated: Option<UserRow> = diesel::update(
+                    users::table
+                        .filter(users::id.eq(&id_s))
+                        .filter(users::version.eq(read_version))
+                        .filter(users::deleted_at.is_null()),
+                )
+                .set((
+                    &changes,
+                    users::version.eq(read_version + 1),
+                    users::updated_at.eq(now),
+                    users::last_sync_at.eq(now),
+                    users::last_sync_client.eq(decision.event.client.map(|c| c.to_string())),
+                    users::last_sync_outcome.eq("ok"),
+                ))
+                .returning(UserRow::as_returning())
+                .get_result(c)
+                .await
+                .optional()?;
+                let Some(mut updated) = updated else {
+                    return Err(StoreError::Retry);
+                };
+                if let Some(status) = set_status
+                    && updated.status != status
+                {
+                    updated = diesel::update(users::table.filter(users::id.eq(&id_s)))
+                        .set(users::status.eq(status))
+                        .returning(UserRow::as_returning())
+                        .get_result(c)
+                        .await?;
+                }
+                if has_skills(&current.doc) || !write.fields.skills.is_empty() {
+                    diesel::delete(user_skills::table.filter(user_skills::user_id.eq(&id_s)))
+                        .execute(c)
+                        .await?;
+                    for s in &write.fields.skills {
+                        diesel::insert_into(user_skills::table)
+                            .values((user_skills::user_id.eq(&id_s), user_skills::skill_key.eq(fold(s))))
+                            .on_conflict_do_nothing()
+                            .execute(c)
+                            .await?;
+                    }
+                }
+                insert_event(c, &decision.event).await?;
+                Ok(updated.into_record())
+            });
+            match result {
+                Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => backoff(attempt).await,
+                other => return other,
+            }
+        }
+    }
+
+    /// See `Directory::delete_account`.
+    pub async fn delete_account_impl(
+        &self,
+        tenant: TenantId,
+        id: AccountId,
+        expected: Option<Vec<i64>>,
+        now: i64,
+        event: SyncEvent,
+    ) -> Result<(), StoreError> {
+        let (id_s, tenant_s) = (id.to_string(), tenant.to_string());
+        with_tx!(self, |c, _d| {
+            let version: i64 = users::table
+                .filter(users::id.eq(&id_s))
+                .filter(users::tenant_id.eq(&tenant_s))
+                .filter(users::deleted_at.is_null())
+                .select(users::version)
+                .first(c)
+                .await
+                .optional()?
+                .ok_or_else(|| not_found(&id_s))?;
+            if let Some(exp) = &expected
+                && !exp.contains(&version)
+            {
+                return Err(StoreError::Domain(DomainError::PreconditionFailed));
+            }
+            let n = diesel::update(
+                users::table
+                    .filter(users::id.eq(&id_s))
+                    .filter(users::deleted_at.is_null())
+                    .filter(users::version.eq(version)),
+            )
+            .set((
+                users::deleted_at.eq(now),
+                users::active.eq(false),
+                users::status.eq(DEFAULT_STATUS),
+                users::version.eq(version + 1),
+                users::updated_at.eq(now),
+                users::last_sync_at.eq(now),
+                users::last_sync_client.eq(event.client.map(|c| c.to_string())),
+                users::last_sync_outcome.eq("ok"),
+            ))
+            .execute(c)
+            .await?;
+            if n == 0 {
+                // A concurrent write or delete won; with If-Match this is a failed precondition.
+                return Err(StoreError::Domain(if expected.is_some() {
+                    DomainError::PreconditionFailed
+                } else {
+                    DomainError::NotFound(format!("User {id_s}"))
+                }));
+            }
+            insert_event(c, &event).await?;
+            Ok(())
+        })
+    }
+}

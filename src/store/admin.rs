@@ -1,0 +1,264 @@
+//! Tenants, SCIM clients, the signing key and the skill catalog (CLI and authentication).
+
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+
+use crate::domain::account::fold;
+use crate::domain::clock::from_micros;
+use crate::domain::error::DomainError;
+use crate::domain::ids::{ClientId, TenantId};
+use crate::domain::tenant::{ScimClient, Tenant};
+use crate::store::error::StoreError;
+use crate::store::schema::{role_mappings, scim_clients, settings, skills, tenants};
+use crate::store::Store;
+use crate::with_conn;
+
+/// Settings key of the token signing secret.
+pub const SIGNING_KEY: &str = "token_signing_key";
+
+type TenantTuple = (String, String, String, i64);
+type ClientTuple = (String, String, String, String, i64, Option<i64>, Option<i64>);
+
+fn tenant_of(t: TenantTuple) -> Option<Tenant> {
+    Some(Tenant {
+        id: TenantId::parse(&t.0)?,
+        slug: t.1,
+        name: t.2,
+        created_at: from_micros(t.3),
+    })
+}
+
+fn client_of(c: ClientTuple) -> Option<ScimClient> {
+    Some(ScimClient {
+        id: ClientId::parse(&c.0)?,
+        tenant: TenantId::parse(&c.1)?,
+        name: c.2,
+        token_hash: c.3,
+        created_at: from_micros(c.4),
+        revoked_at: c.5.map(from_micros),
+        last_used_at: c.6.map(from_micros),
+    })
+}
+
+const CLIENT_COLUMNS: (
+    scim_clients::id,
+    scim_clients::tenant_id,
+    scim_clients::name,
+    scim_clients::token_hash,
+    scim_clients::created_at,
+    scim_clients::revoked_at,
+    scim_clients::last_used_at,
+) = (
+    scim_clients::id,
+    scim_clients::tenant_id,
+    scim_clients::name,
+    scim_clients::token_hash,
+    scim_clients::created_at,
+    scim_clients::revoked_at,
+    scim_clients::last_used_at,
+);
+
+impl Store {
+    /// The stored setting, or `value` stored now if there is none (first writer wins, so
+    /// replicas starting together agree on one key).
+    pub async fn setting_or_insert(&self, key: &str, value: &str) -> Result<String, StoreError> {
+        with_conn!(self, |c, _d| {
+            diesel::insert_into(settings::table)
+                .values((settings::key.eq(key), settings::value.eq(value)))
+                .on_conflict_do_nothing()
+                .execute(c)
+                .await?;
+            let v: String = settings::table
+                .filter(settings::key.eq(key))
+                .select(settings::value)
+                .first(c)
+                .await?;
+            Ok(v)
+        })
+    }
+
+    /// Create a tenant.
+    pub async fn create_tenant(&self, slug: &str, name: &str, now: i64) -> Result<Tenant, DomainError> {
+        let id = TenantId::random();
+        self.insert_tenant(id, slug, name, now).await.map_err(|e| match DomainError::from(e) {
+            DomainError::Conflict(_) => DomainError::Conflict(format!("tenant '{slug}' already exists")),
+            other => other,
+        })?;
+        Ok(Tenant {
+            id,
+            slug: slug.to_string(),
+            name: name.to_string(),
+            created_at: from_micros(now),
+        })
+    }
+
+    async fn insert_tenant(&self, id: TenantId, slug: &str, name: &str, now: i64) -> Result<(), StoreError> {
+        with_conn!(self, |c, _d| {
+            diesel::insert_into(tenants::table)
+                .values((
+                    tenants::id.eq(id.to_string()),
+                    tenants::slug.eq(slug),
+                    tenants::name.eq(name),
+                    tenants::created_at.eq(now),
+                ))
+                .execute(c)
+                .await?;
+            Ok(())
+        })
+    }
+
+    /// All tenants, by slug.
+    pub async fn list_tenants(&self) -> Result<Vec<Tenant>, StoreError> {
+        let rows: Vec<TenantTuple> = with_conn!(self, |c, _d| {
+            tenants::table
+                .select((tenants::id, tenants::slug, tenants::name, tenants::created_at))
+                .order(tenants::slug)
+                .load(c)
+                .await?
+        });
+        Ok(rows.into_iter().filter_map(tenant_of).collect())
+    }
+
+    /// The tenant with this slug.
+    pub async fn tenant_by_slug(&self, slug: &str) -> Result<Option<Tenant>, StoreError> {
+        let row: Option<TenantTuple> = with_conn!(self, |c, _d| {
+            tenants::table
+                .filter(tenants::slug.eq(slug))
+                .select((tenants::id, tenants::slug, tenants::name, tenants::created_at))
+                .first(c)
+                .await
+                .optional()?
+        });
+        Ok(row.and_then(tenant_of))
+    }
+
+    /// Register a client with its token hash.
+    pub async fn insert_client(&self, client: &ScimClient) -> Result<(), StoreError> {
+        with_conn!(self, |c, _d| {
+            diesel::insert_into(scim_clients::table)
+                .values((
+                    scim_clients::id.eq(client.id.to_string()),
+                    scim_clients::tenant_id.eq(client.tenant.to_string()),
+                    scim_clients::name.eq(&client.name),
+                    scim_clients::token_hash.eq(&client.token_hash),
+                    scim_clients::created_at.eq(client.created_at.timestamp_micros()),
+                ))
+                .execute(c)
+                .await?;
+            Ok(())
+        })
+    }
+
+    /// A client by id (revoked ones included; the caller checks).
+    pub async fn client(&self, id: ClientId) -> Result<Option<ScimClient>, StoreError> {
+        let row: Option<ClientTuple> = with_conn!(self, |c, _d| {
+            scim_clients::table
+                .filter(scim_clients::id.eq(id.to_string()))
+                .select(CLIENT_COLUMNS)
+                .first(c)
+                .await
+                .optional()?
+        });
+        Ok(row.and_then(client_of))
+    }
+
+    /// Clients of a tenant, newest first.
+    pub async fn list_clients(&self, tenant: TenantId) -> Result<Vec<ScimClient>, StoreError> {
+        let rows: Vec<ClientTuple> = with_conn!(self, |c, _d| {
+            scim_clients::table
+                .filter(scim_clients::tenant_id.eq(tenant.to_string()))
+                .select(CLIENT_COLUMNS)
+                .order(scim_clients::created_at.desc())
+                .load(c)
+                .await?
+        });
+        Ok(rows.into_iter().filter_map(client_of).collect())
+    }
+
+    /// Revoke live clients of a tenant named `name_or_id` (by name or id); returns how many.
+    pub async fn revoke_client(&self, tenant: TenantId, name_or_id: &str, now: i64) -> Result<usize, StoreError> {
+        with_conn!(self, |c, _d| {
+            let n = diesel::update(
+                scim_clients::table
+                    .filter(scim_clients::tenant_id.eq(tenant.to_string()))
+                    .filter(scim_clients::revoked_at.is_null())
+                    .filter(scim_clients::name.eq(name_or_id).or(scim_clients::id.eq(name_or_id))),
+            )
+            .set(scim_clients::revoked_at.eq(now))
+            .execute(c)
+            .await?;
+            Ok(n)
+        })
+    }
+
+    /// Record use of a client, at most once a minute (keeps the hot path nearly write-free).
+    pub async fn touch_client(&self, id: ClientId, now: i64) -> Result<(), StoreError> {
+        let stale = now - 60_000_000;
+        with_conn!(self, |c, _d| {
+            diesel::update(
+                scim_clients::table
+                    .filter(scim_clients::id.eq(id.to_string()))
+                    .filter(scim_clients::last_used_at.is_null().or(scim_clients::last_used_at.lt(stale))),
+            )
+            .set(scim_clients::last_used_at.eq(now))
+            .execute(c)
+            .await?;
+            Ok(())
+        })
+    }
+
+    /// Add skills to a tenant's catalog (existing ones are kept).
+    pub async fn add_skills(&self, tenant: TenantId, names: &[String], now: i64) -> Result<(), StoreError> {
+        with_conn!(self, |c, _d| {
+            for name in names {
+                diesel::insert_into(skills::table)
+                    .values((
+                        skills::tenant_id.eq(tenant.to_string()),
+                        skills::name_key.eq(fold(name)),
+                        skills::name.eq(name),
+                        skills::created_at.eq(now),
+                    ))
+                    .on_conflict_do_nothing()
+                    .execute(c)
+                    .await?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The tenant's skill catalog, by name.
+    pub async fn list_skills(&self, tenant: TenantId) -> Result<Vec<String>, StoreError> {
+        with_conn!(self, |c, _d| {
+            let v: Vec<String> = skills::table
+                .filter(skills::tenant_id.eq(tenant.to_string()))
+                .select(skills::name)
+                .order(skills::name_key)
+                .load(c)
+                .await?;
+            Ok(v)
+        })
+    }
+
+    /// Map a group (by display name) to a platform role; replaces an earlier mapping.
+    pub async fn map_role(&self, tenant: TenantId, group: &str, role: &str) -> Result<(), StoreError> {
+        let key = fold(group);
+        with_conn!(self, |c, _d| {
+            diesel::delete(
+                role_mappings::table
+                    .filter(role_mappings::tenant_id.eq(tenant.to_string()))
+                    .filter(role_mappings::group_key.eq(&key)),
+            )
+            .execute(c)
+            .await?;
+            diesel::insert_into(role_mappings::table)
+                .values((
+                    role_mappings::tenant_id.eq(tenant.to_string()),
+                    role_mappings::group_key.eq(&key),
+                    role_mappings::role.eq(role),
+                ))
+                .execute(c)
+                .await?;
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,142 @@
+//! `Store` as the domain's storage port.
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::account::{AccountRecord, AccountWrite, GroupRecord, GroupWrite};
+use crate::domain::directory::{Decision, Directory, GroupDecision, Listing};
+use crate::domain::error::DomainError;
+use crate::domain::ids::{AccountId, GroupId, TenantId};
+use crate::domain::query::ListQuery;
+use crate::domain::sync::SyncEvent;
+use crate::store::Store;
+
+impl Directory for Store {
+    async fn skill_catalog(&self, tenant: TenantId) -> Result<Vec<String>, DomainError> {
+        Ok(self.list_skills(tenant).await?)
+    }
+
+    async fn insert_account(
+        &self,
+        tenant: TenantId,
+        id: AccountId,
+        write: AccountWrite,
+        now: DateTime<Utc>,
+        event: SyncEvent,
+    ) -> Result<AccountRecord, DomainError> {
+        Ok(self
+            .insert_account_impl(tenant, id, write, now.timestamp_micros(), event)
+            .await?)
+    }
+
+    async fn get_account(
+        &self,
+        tenant: TenantId,
+        id: AccountId,
+        with_groups: bool,
+    ) -> Result<Option<AccountRecord>, DomainError> {
+        Ok(self.get_account_impl(tenant, id, with_groups).await?)
+    }
+
+    async fn list_accounts(
+        &self,
+        tenant: TenantId,
+        query: &ListQuery,
+        with_groups: bool,
+    ) -> Result<Listing<AccountRecord>, DomainError> {
+        Ok(self.list_accounts_impl(tenant, query, with_groups).await?)
+    }
+
+    async fn update_account<F>(
+        &self,
+        tenant: TenantId,
+        id: AccountId,
+        expected: Option<Vec<i64>>,
+        now: DateTime<Utc>,
+        decide: F,
+    ) -> Result<AccountRecord, DomainError>
+    where
+        F: Fn(&AccountRecord) -> Result<Decision<AccountWrite>, DomainError> + Send + Sync,
+    {
+        Ok(self
+            .update_account_impl(tenant, id, expected, now.timestamp_micros(), decide)
+            .await?)
+    }
+
+    async fn delete_account(
+        &self,
+        tenant: TenantId,
+        id: AccountId,
+        expected: Option<Vec<i64>>,
+        now: DateTime<Utc>,
+        event: SyncEvent,
+    ) -> Result<(), DomainError> {
+        Ok(self
+            .delete_account_impl(tenant, id, expected, now.timestamp_micros(), event)
+            .await?)
+    }
+
+    async fn insert_group(
+        &self,
+        tenant: TenantId,
+        id: GroupId,
+        write: GroupWrite,
+        members: Vec<AccountId>,
+        now: DateTime<Utc>,
+        event: SyncEvent,
+    ) -> Result<GroupRecord, DomainError> {
+        Ok(self
+            .insert_group_impl(tenant, id, write, members, now.timestamp_micros(), event)
+            .await?)
+    }
+
+    async fn get_group(
+        &self,
+        tenant: TenantId,
+        id: GroupId,
+        with_members: bool,
+    ) -> Result<Option<GroupRecord>, DomainError> {
+        Ok(self.get_group_impl(tenant, id, with_members).await?)
+    }
+
+    async fn list_groups(
+        &self,
+        tenant: TenantId,
+        query: &ListQuery,
+        with_members: bool,
+    ) -> Result<Listing<GroupRecord>, DomainError> {
+        Ok(self.list_groups_impl(tenant, query, with_members).await?)
+    }
+
+    async fn update_group<F>(
+        &self,
+        tenant: TenantId,
+        id: GroupId,
+        expected: Option<Vec<i64>>,
+        now: DateTime<Utc>,
+        decide: F,
+    ) -> Result<GroupRecord, DomainError>
+    where
+        F: Fn(&GroupRecord) -> Result<GroupDecision, DomainError> + Send + Sync,
+    {
+        Ok(self
+            .update_group_impl(tenant, id, expected, now.timestamp_micros(), decide)
+            .await?)
+    }
+
+    async fn delete_group(
+        &self,
+        tenant: TenantId,
+        id: GroupId,
+        expected: Option<Vec<i64>>,
+        now: DateTime<Utc>,
+        event: SyncEvent,
+    ) -> Result<(), DomainError> {
+        Ok(self
+            .delete_group_impl(tenant, id, expected, now.timestamp_micros(), event)
+            .await?)
+    }
+
+    async fn record_events(&self, events: Vec<SyncEvent>) -> Result<(), DomainError> {
+        Ok(self.record_events_impl(events).await?)
+    }
+}

@@ -1,0 +1,561 @@
+//! The domain filter algebra compiled to SQL text with bound parameters, per dialect.
+//!
+//! Typed columns are compared directly; other attributes live in the JSON document `doc`
+//! (a TEXT column on both backends: read through `jsonb` functions on PostgreSQL and JSON1
+//! on SQLite). Every value and every JSON key travels as a bound parameter, never as SQL text.
+
+use diesel::backend::Backend;
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
+use diesel::serialize::ToSql;
+use diesel::sql_types::{BigInt, Bool, Double, HasSqlType, Text};
+
+use crate::domain::query::{Column, CompareOp, Literal, Page, Query, Sort, Target};
+use crate::store::Dialect;
+
+/// A bound parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Bind {
+    /// Text.
+    Text(String),
+    /// 64-bit integer.
+    Int(i64),
+    /// Boolean.
+    Bool(bool),
+    /// Double.
+    Float(f64),
+}
+
+/// Which table a query reads (aliased `t`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Table {
+    /// `users`.
+    Users,
+    /// `groups`.
+    Groups,
+}
+
+/// SQL text under construction with its parameters in order.
+#[derive(Debug)]
+pub struct Sql {
+    /// Dialect.
+    pub dialect: Dialect,
+    /// Text.
+    pub text: String,
+    /// Parameters, in placeholder order.
+    pub binds: Vec<Bind>,
+}
+
+impl Sql {
+    /// Empty SQL for a dialect.
+    pub fn new(dialect: Dialect) -> Self {
+        Sql {
+            dialect,
+            text: String::with_capacity(256),
+            binds: Vec::new(),
+        }
+    }
+
+    /// Append text.
+    pub fn push(&mut self, s: &str) -> &mut Self {
+        self.text.push_str(s);
+        self
+    }
+
+    /// Append a placeholder for a parameter.
+    pub fn bind(&mut self, b: Bind) -> &mut Self {
+        self.binds.push(b);
+        match self.dialect {
+            Dialect::Postgres => {
+                let n = self.binds.len();
+                self.text.push('$');
+                self.text.push_str(&n.to_string());
+            }
+            Dialect::Sqlite => self.text.push('?'),
+        }
+        self
+    }
+}
+
+/// Bind every parameter onto a boxed raw query.
+pub fn bind_all<'f, DB>(mut q: BoxedSqlQuery<'f, DB, SqlQuery>, binds: &[Bind]) -> BoxedSqlQuery<'f, DB, SqlQuery>
+where
+    DB: Backend + HasSqlType<Text> + HasSqlType<BigInt> + HasSqlType<Bool> + HasSqlType<Double>,
+    String: ToSql<Text, DB>,
+    i64: ToSql<BigInt, DB>,
+    bool: ToSql<Bool, DB>,
+    f64: ToSql<Double, DB>,
+{
+    for b in binds {
+        q = match b.clone() {
+            Bind::Text(s) => q.bind::<Text, _>(s),
+            Bind::Int(i) => q.bind::<BigInt, _>(i),
+            Bind::Bool(v) => q.bind::<Bool, _>(v),
+            Bind::Float(f) => q.bind::<Double, _>(f),
+        };
+    }
+    q
+}
+
+/// Column name, and the folded key column that backs case-insensitive comparison, if any.
+fn column_sql(table: Table, c: Column) -> (&'static str, Option<&'static str>) {
+    match (table, c) {
+        (_, Column::Id) => ("t.id", None),
+        (_, Column::ExternalId) => ("t.external_id", None),
+        (_, Column::Created) => ("t.created_at", None),
+        (_, Column::Modified) => ("t.updated_at", None),
+        (Table::Users, Column::UserName) => ("t.user_name", Some("t.user_name_key")),
+        (Table::Users, Column::DisplayName) => ("t.display_name", None),
+        (Table::Users, Column::GivenName) => ("t.given_name", None),
+        (Table::Users, Column::FamilyName) => ("t.family_name", None),
+        (Table::Users, Column::Active) => ("t.active", None),
+        (Table::Users, Column::CsrUser) => ("t.csr_user", None),
+        (Table::Users, Column::VoiceCalls) => ("t.voice_calls", None),
+        (Table::Users, Column::MaxChats) => ("t.max_chats", None),
+        (Table::Users, Column::MaxEmails) => ("t.max_emails", None),
+        (Table::Users, Column::Status) => ("t.status", None),
+        (_, Column::GroupDisplayName) => ("t.display_name", Some("t.display_name_key")),
+        // A column the table does not have never matches; the mapping never produces it.
+        (Table::Groups, _) => ("NULL", None),
+    }
+}
+
+/// Where JSON values are read from: the row's document, or one element inside `Any`.
+#[derive(Clone, Copy)]
+enum Scope {
+    Row,
+    Element,
+}
+
+/// SQLite JSON path for keys: `$."a"."b"`.
+fn sqlite_path(keys: &[String]) -> String {
+    let mut p = String::from("$");
+    for k in keys {
+        p.push_str(".\"");
+        p.push_str(&k.replace('"', "\\\""));
+        p.push('"');
+    }
+    p
+}
+
+/// Append the JSON value at `keys` as SQL text (PostgreSQL: text; SQLite: native type).
+fn json_text(sql: &mut Sql, scope: Scope, keys: &[String]) {
+    match (sql.dialect, scope) {
+        (Dialect::Postgres, _) if keys.is_empty() => {
+            sql.push("(e.v #>> '{}')");
+        }
+        (Dialect::Postgres, s) => {
+            sql.push(match s {
+                Scope::Row => "jsonb_extract_path_text(t.doc::jsonb",
+                Scope::Element => "jsonb_extract_path_text(e.v",
+            });
+            for k in keys {
+                sql.push(", ").bind(Bind::Text(k.clone()));
+            }
+            sql.push(")");
+        }
+        (Dialect::Sqlite, Scope::Element) if keys.is_empty() => {
+            sql.push("e.value");
+        }
+        (Dialect::Sqlite, s) => {
+            sql.push(match s {
+                Scope::Row => "json_extract(t.doc, ",
+                Scope::Element => "json_extract(e.value, ",
+            });
+            sql.bind(Bind::Text(sqlite_path(keys))).push(")");
+        }
+    }
+}
+
+/// Append the JSON value at `keys` as a JSON value (PostgreSQL jsonb) for typed tests.
+fn json_value_pg(sql: &mut Sql, scope: Scope, keys: &[String]) {
+    if keys.is_empty() {
+        sql.push("e.v");
+        return;
+    }
+    sql.push(match scope {
+        Scope::Row => "jsonb_extract_path(t.doc::jsonb",
+        Scope::Element => "jsonb_extract_path(e.v",
+    });
+    for k in keys {
+        sql.push(", ").bind(Bind::Text(k.clone()));
+    }
+    sql.push(")");
+}
+
+fn text_op(sql: &mut Sql, lhs: &dyn Fn(&mut Sql), op: CompareOp, s: &str) {
+    let pg = sql.dialect == Dialect::Postgres;
+    match op {
+        CompareOp::Eq | CompareOp::Ne | CompareOp::Gt | CompareOp::Ge | CompareOp::Lt | CompareOp::Le => {
+            if op == CompareOp::Ne {
+                sql.push("(");
+                lhs(sql);
+                sql.push(" IS NULL OR ");
+            }
+            lhs(sql);
+            sql.push(match op {
+                CompareOp::Eq => " = ",
+                CompareOp::Ne => " <> ",
+                CompareOp::Gt => " > ",
+                CompareOp::Ge => " >= ",
+                CompareOp::Lt => " < ",
+                _ => " <= ",
+            });
+            sql.bind(Bind::Text(s.to_string()));
+            if op == CompareOp::Ne {
+                sql.push(")");
+            }
+        }
+        // Substring tests by position, not LIKE: no escaping, and caseExact holds on SQLite
+        // (whose LIKE ignores ASCII case).
+        CompareOp::Co => {
+            sql.push(if pg { "strpos(" } else { "instr(" });
+            lhs(sql);
+            sql.push(", ").bind(Bind::Text(s.to_string())).push(") > 0");
+        }
+        CompareOp::Sw => {
+            sql.push("substr(");
+            lhs(sql);
+            sql.push(", 1, ")
+                .bind(Bind::Int(s.chars().count() as i64))
+                .push(") = ")
+                .bind(Bind::Text(s.to_string()));
+        }
+        CompareOp::Ew => {
+            if s.is_empty() {
+                lhs(sql);
+                sql.push(" IS NOT NULL");
+                return;
+            }
+            if pg {
+                sql.push("right(");
+                lhs(sql);
+                sql.push(", ").bind(Bind::Int(s.chars().count() as i64));
+            } else {
+                sql.push("substr(");
+                lhs(sql);
+                sql.push(", -").bind(Bind::Int(s.chars().count() as i64));
+            }
+            sql.push(") = ").bind(Bind::Text(s.to_string()));
+        }
+    }
+}
+
+fn ordering(op: CompareOp) -> &'static str {
+    match op {
+        CompareOp::Eq => " = ",
+        CompareOp::Ne => " <> ",
+        CompareOp::Gt => " > ",
+        CompareOp::Ge => " >= ",
+        CompareOp::Lt => " < ",
+        CompareOp::Le => " <= ",
+        // co/sw/ew on non-strings are refused by the filter checker.
+        CompareOp::Co | CompareOp::Sw | CompareOp::Ew => " = ",
+    }
+}
+
+/// Compile `q` for `table` into `sql`.
+pub fn compile(sql: &mut Sql, table: Table, q: &Query) {
+    compile_in(sql, table, q, Scope::Row);
+}
+
+fn compile_in(sql: &mut Sql, table: Table, q: &Query, scope: Scope) {
+    match q {
+        Query::Const(true) => {
+            sql.push("1 = 1");
+        }
+        Query::Const(false) => {
+            sql.push("1 = 0");
+        }
+        Query::And(a, b) | Query::Or(a, b) => {
+            sql.push("(");
+            compile_in(sql, table, a, scope);
+            sql.push(if matches!(q, Query::And(..)) { " AND " } else { " OR " });
+            compile_in(sql, table, b, scope);
+            sql.push(")");
+        }
+        Query::Not(a) => {
+            sql.push("NOT (");
+            compile_in(sql, table, a, scope);
+            sql.push(")");
+        }
+        Query::Any { array, each } => match sql.dialect {
+            Dialect::Postgres => {
+                sql.push("EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof(");
+                json_value_pg(sql, scope, array);
+                sql.push(") = 'array' THEN ");
+                json_value_pg(sql, scope, array);
+                sql.push(" ELSE '[]'::jsonb END) AS e(v) WHERE ");
+                compile_in(sql, table, each, Scope::Element);
+                sql.push(")");
+            }
+            Dialect::Sqlite => {
+                sql.push("EXISTS (SELECT 1 FROM json_each(t.doc, ")
+                    .bind(Bind::Text(sqlite_path(array)))
+                    .push(") AS e WHERE ");
+                compile_in(sql, table, each, Scope::Element);
+                sql.push(")");
+            }
+        },
+        Query::Present(target) => present(sql, table, target, scope),
+        Query::Compare {
+            target,
+            op,
+            value,
+            fold,
+        } => compare(sql, table, target, *op, value, *fold, scope),
+    }
+}
+
+fn present(sql: &mut Sql, table: Table, target: &Target, scope: Scope) {
+    match target {
+        Target::Column(c) => {
+            let (col, _) = column_sql(table, *c);
+            sql.push("(").push(col).push(" IS NOT NULL)");
+        }
+        Target::MemberId => {
+            sql.push(
+                "EXISTS (SELECT 1 FROM memberships m JOIN users mu ON mu.id = m.user_id \
+                 WHERE m.group_id = t.id AND mu.deleted_at IS NULL)",
+            );
+        }
+        Target::Doc(keys) => match sql.dialect {
+            Dialect::Postgres => {
+                sql.push("coalesce(");
+                json_value_pg(sql, scope, keys);
+                sql.push(" NOT IN ('null'::jsonb, '\"\"'::jsonb, '[]'::jsonb, '{}'::jsonb), false)");
+            }
+            Dialect::Sqlite => {
+                sql.push("coalesce(");
+                json_text(sql, scope, keys);
+                sql.push(" NOT IN ('', '[]', '{}'), 0)");
+            }
+        },
+    }
+}
+
+fn compare(sql: &mut Sql, table: Table, target: &Target, op: CompareOp, value: &Literal, fold: bool, scope: Scope) {
+    // RFC 7644 3.4.2.2: `eq null` / `ne null` behave as absence / presence tests.
+    if *value == Literal::Null {
+        if op == CompareOp::Ne {
+            present(sql, table, target, scope);
+        } else {
+            sql.push("NOT (");
+            present(sql, table, target, scope);
+            sql.push(")");
+        }
+        return;
+    }
+    match target {
+        Target::MemberId => {
+            let Literal::Str(s) = value else {
+                sql.push("1 = 0");
+                return;
+            };
+            sql.push(
+                "EXISTS (SELECT 1 FROM memberships m JOIN users mu ON mu.id = m.user_id \
+                 WHERE m.group_id = t.id AND mu.deleted_at IS NULL AND ",
+            );
+            text_op(sql, &|s: &mut Sql| {
+                s.push("m.user_id");
+            }, op, s);
+            sql.push(")");
+        }
+        Target::Column(c) => {
+            let (col, key) = column_sql(table, *c);
+            match value {
+                Literal::Str(s) => {
+                    let lhs = |q: &mut Sql| {
+                        match (fold, key) {
+                            (true, Some(k)) => q.push(k),
+                            (true, None) => q.push("lower(").push(col).push(")"),
+                            (false, _) => q.push(col),
+                        };
+                    };
+                    text_op(sql, &lhs, op, s);
+                }
+                other => {
+                    sql.push(col).push(ordering(op));
+                    push_literal(sql, other);
+                }
+            }
+        }
+        Target::Doc(keys) => match value {
+            Literal::Str(s) => {
+                let lhs = |q: &mut Sql| {
+                    if fold {
+                        q.push("lower(");
+                        json_text(q, scope, keys);
+                        q.push(")");
+                    } else {
+                        json_text(q, scope, keys);
+                    }
+                };
+                text_op(sql, &lhs, op, s);
+            }
+            Literal::Time(us) => {
+                // dateTime strings in the document compare as RFC 3339 text in UTC.
+                let t = crate::domain::clock::from_micros(*us)
+                    .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+                text_op(sql, &|q: &mut Sql| json_text(q, scope, keys), op, &t);
+            }
+            Literal::Bool(b) => match sql.dialect {
+                Dialect::Postgres => {
+                    json_text(sql, scope, keys);
+                    sql.push(ordering(op)).bind(Bind::Text(b.to_string()));
+                }
+                Dialect::Sqlite => {
+                    json_text(sql, scope, keys);
+                    sql.push(ordering(op)).bind(Bind::Int(i64::from(*b)));
+                }
+            },
+            Literal::Int(_) | Literal::Num(_) => match sql.dialect {
+                Dialect::Postgres => {
+                    sql.push("(CASE WHEN jsonb_typeof(");
+                    json_value_pg(sql, scope, keys);
+                    sql.push(") = 'number' THEN (");
+                    json_value_pg(sql, scope, keys);
+                    sql.push(" #>> '{}')::double precision END)").push(ordering(op));
+                    push_literal(sql, value);
+                }
+                Dialect::Sqlite => {
+                    json_text(sql, scope, keys);
+                    sql.push(ordering(op));
+                    push_literal(sql, value);
+                }
+            },
+            Literal::Null => {}
+        },
+    }
+}
+
+fn push_literal(sql: &mut Sql, value: &Literal) {
+    match value {
+        Literal::Bool(b) => sql.bind(Bind::Bool(*b)),
+        Literal::Int(i) | Literal::Time(i) => sql.bind(Bind::Int(*i)),
+        Literal::Num(f) => sql.bind(Bind::Float(*f)),
+        Literal::Str(s) => sql.bind(Bind::Text(s.clone())),
+        Literal::Null => sql.push("NULL"),
+    };
+}
+
+/// Append `ORDER BY` for a sort (ties broken by creation order, then id).
+pub fn order_by(sql: &mut Sql, table: Table, sort: Option<&Sort>) {
+    sql.push(" ORDER BY ");
+    if let Some(s) = sort {
+        match &s.target {
+            Target::Column(c) => {
+                let (col, key) = column_sql(table, *c);
+                match (s.fold, key) {
+                    (true, Some(k)) => sql.push(k),
+                    (true, None) => sql.push("lower(").push(col).push(")"),
+                    (false, _) => sql.push(col),
+                };
+            }
+            Target::Doc(keys) => {
+                if s.fold {
+                    sql.push("lower(");
+                    json_text(sql, Scope::Row, keys);
+                    sql.push(")");
+                } else {
+                    json_text(sql, Scope::Row, keys);
+                }
+            }
+            Target::MemberId => {
+                sql.push("t.id");
+            }
+        }
+        sql.push(if s.descending { " DESC NULLS LAST, " } else { " ASC NULLS LAST, " });
+    }
+    sql.push("t.created_at, t.id");
+}
+
+/// Build the page query and (for index paging) the count query for a list.
+pub fn list_sql(
+    dialect: Dialect,
+    table: Table,
+    tenant: &str,
+    query: &crate::domain::query::ListQuery,
+) -> (Sql, Option<Sql>) {
+    let name = match table {
+        Table::Users => "users",
+        Table::Groups => "groups",
+    };
+    let where_sql = |sql: &mut Sql| {
+        sql.push(" FROM ").push(name).push(" t WHERE t.tenant_id = ");
+        sql.bind(Bind::Text(tenant.to_string()));
+        sql.push(" AND t.deleted_at IS NULL AND ");
+        compile(sql, table, &query.filter);
+    };
+    let mut page = Sql::new(dialect);
+    page.push("SELECT t.*");
+    where_sql(&mut page);
+    match &query.page {
+        Page::Index { start, count } => {
+            let mut count_sql = Sql::new(dialect);
+            count_sql.push("SELECT COUNT(*) AS n");
+            where_sql(&mut count_sql);
+            order_by(&mut page, table, query.sort.as_ref());
+            page.push(" LIMIT ")
+                .bind(Bind::Int(*count))
+                .push(" OFFSET ")
+                .bind(Bind::Int(start - 1));
+            (page, Some(count_sql))
+        }
+        Page::Cursor { after, count } => {
+            if let Some((created, id)) = after {
+                page.push(" AND (t.created_at > ")
+                    .bind(Bind::Int(*created))
+                    .push(" OR (t.created_at = ")
+                    .bind(Bind::Int(*created))
+                    .push(" AND t.id > ")
+                    .bind(Bind::Text(id.clone()))
+                    .push("))");
+            }
+            order_by(&mut page, table, None);
+            // One row more than the page tells whether a next page exists.
+            page.push(" LIMIT ").bind(Bind::Int(count + 1));
+            (page, None)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_follow_dialect() {
+        let q = Query::Compare {
+            target: Target::Column(Column::UserName),
+            op: CompareOp::Eq,
+            value: Literal::Str("ann".into()),
+            fold: true,
+        };
+        let mut pg = Sql::new(Dialect::Postgres);
+        compile(&mut pg, Table::Users, &q);
+        assert_eq!(pg.text, "t.user_name_key = $1");
+        let mut lite = Sql::new(Dialect::Sqlite);
+        compile(&mut lite, Table::Users, &q);
+        assert_eq!(lite.text, "t.user_name_key = ?");
+        assert_eq!(lite.binds, vec![Bind::Text("ann".into())]);
+    }
+
+    #[test]
+    fn json_keys_are_bound_not_inlined() {
+        let q = Query::Any {
+            array: vec!["emails".into()],
+            each: Box::new(Query::Compare {
+                target: Target::Doc(vec!["type".into()]),
+                op: CompareOp::Eq,
+                value: Literal::Str("work'; DROP TABLE users; --".into()),
+                fold: true,
+            }),
+        };
+        for d in [Dialect::Postgres, Dialect::Sqlite] {
+            let mut s = Sql::new(d);
+            compile(&mut s, Table::Users, &q);
+            assert!(!s.text.contains("DROP"), "{}", s.text);
+            assert!(!s.text.contains("emails"), "{}", s.text);
+        }
+    }
+}

@@ -1,0 +1,437 @@
+//! Role groups (SCIM Groups) and memberships as set deltas, on both backends.
+
+use std::collections::HashSet;
+use std::future::Future;
+
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use crate::domain::account::{GroupRecord, GroupWrite, MemberChange, MemberRef, fold};
+use crate::domain::directory::{GroupDecision, Listing};
+use crate::domain::error::DomainError;
+use crate::domain::ids::{AccountId, GroupId, TenantId};
+use crate::domain::query::ListQuery;
+use crate::domain::sync::SyncEvent;
+use crate::scim::error::ScimError;
+use crate::store::accounts::{CountRow, MAX_ATTEMPTS, backoff};
+use crate::store::error::StoreError;
+use crate::store::events::EventWriter;
+use crate::store::filter_sql::{Table, bind_all, list_sql};
+use crate::store::models::{GroupRow, NewMembership};
+use crate::store::schema::{groups, memberships, users};
+use crate::store::{SqliteConn, Store};
+use crate::{with_conn, with_tx};
+
+/// Ids per `IN (...)` list (SQLite allows 32,766 parameters per statement).
+const CHUNK: usize = 5000;
+
+/// Membership statements on a connection of either backend (inside a write transaction).
+pub trait MembershipSql {
+    /// Refuse ids that are not live users of the tenant (400 invalidValue, nothing applied).
+    fn check_members(&mut self, tenant: &str, ids: &[String]) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Apply one delta; O(k) in the number of ids named, whatever the group size.
+    fn apply_change(
+        &mut self,
+        tenant: &str,
+        group: &str,
+        change: &MemberChange,
+        now: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+fn id_strings(ids: &[AccountId]) -> Vec<String> {
+    let mut seen = HashSet::with_capacity(ids.len());
+    ids.iter()
+        .map(|i| i.to_string())
+        .filter(|s| seen.insert(s.clone()))
+        .collect()
+}
+
+macro_rules! impl_membership_sql {
+    ($conn:ty) => {
+        impl MembershipSql for $conn {
+            async fn check_members(&mut self, tenant: &str, ids: &[String]) -> Result<(), StoreError> {
+                let mut found: HashSet<String> = HashSet::with_capacity(ids.len());
+                for chunk in ids.chunks(CHUNK) {
+                    let rows: Vec<String> = users::table
+                        .filter(users::tenant_id.eq(tenant))
+                        .filter(users::deleted_at.is_null())
+                        .filter(users::id.eq_any(chunk))
+                        .select(users::id)
+                        .load(self)
+                        .await?;
+                    found.extend(rows);
+                }
+                let missing: Vec<&str> = ids.iter().filter(|i| !found.contains(*i)).map(String::as_str).collect();
+                if missing.is_empty() {
+                    Ok(())
+                } else {
+                    Err(StoreError::Domain(DomainError::Scim(ScimError::invalid_value(format!(
+                        "not a user of this tenant: {}",
+                        missing.join(", ")
+                    )))))
+                }
+            }
+
+            async fn apply_change(
+                &mut self,
+                tenant: &str,
+                group: &str,
+                change: &MemberChange,
+                now: i64,
+            ) -> Result<(), StoreError> {
+                let add = |ids: &[String]| -> Vec<NewMembership> {
+                    ids.iter()
+                        .map(|u| NewMembership {
+                            group_id: group.to_string(),
+                            user_id: u.clone(),
+                            tenant_id: tenant.to_string(),
+                            created_at: now,
+                        })
+                        .collect()
+                };
+                match change {
+                    MemberChange::Add(ids) => {
+                        let ids = id_strings(ids);
+                        self.check_members(tenant, &ids).await?;
+                        for row in add(&ids) {
+                            diesel::insert_into(memberships::table)
+                                .values(&row)
+                                .on_conflict_do_nothing()
+                                .execute(self)
+                                .await?;
+                        }
+                    }
+                    MemberChange::Remove(ids) => {
+                        let ids = id_strings(ids);
+                        for chunk in ids.chunks(CHUNK) {
+                            diesel::delete(
+                                memberships::table
+                                    .filter(memberships::group_id.eq(group))
+                                    .filter(memberships::user_id.eq_any(chunk)),
+                            )
+                            .execute(self)
+                            .await?;
+                        }
+                    }
+                    MemberChange::RemoveAll => {
+                        diesel::delete(memberships::table.filter(memberships::group_id.eq(group)))
+                            .execute(self)
+                            .await?;
+                    }
+                    MemberChange::Replace(ids) => {
+                        let ids = id_strings(ids);
+                        self.check_members(tenant, &ids).await?;
+                        // The delta is computed by the database: drop who is not in the new set,
+                        // insert who is missing (existing rows are a no-op).
+                        diesel::delete(
+                            memberships::table
+                                .filter(memberships::group_id.eq(group))
+                                .filter(memberships::user_id.ne_all(&ids)),
+                        )
+                        .execute(self)
+                        .await?;
+                        for row in add(&ids) {
+                            diesel::insert_into(memberships::table)
+                                .values(&row)
+                                .on_conflict_do_nothing()
+                                .execute(self)
+                                .await?;
+                        }
+                    }
+                }
+                Ok(())
+            }
+        }
+    };
+}
+
+impl_membership_sql!(AsyncPgConnection);
+impl_membership_sql!(SqliteConn);
+
+fn not_found(id: &str) -> StoreError {
+    StoreError::Domain(DomainError::NotFound(format!("Group {id}")))
+}
+
+impl Store {
+    /// See `Directory::insert_group`.
+    pub async fn insert_group_impl(
+        &self,
+        tenant: TenantId,
+        id: GroupId,
+        write: GroupWrite,
+        members: Vec<AccountId>,
+        now: i64,
+        event: SyncEvent,
+    ) -> Result<GroupRecord, StoreError> {
+        let (id_s, tenant_s) = (id.to_string(), tenant.to_string());
+        let doc = serde_json::Value::Object(write.doc.clone()).to_string();
+        let key = fold(&write.display_name);
+        let change = MemberChange::Add(members);
+        let row: GroupRow = with_tx!(self, |c, _d| {
+            let row: GroupRow = diesel::insert_into(groups::table)
+                .values((
+                    groups::id.eq(&id_s),
+                    groups::tenant_id.eq(&tenant_s),
+                    groups::display_name.eq(&write.display_name),
+                    groups::display_name_key.eq(&key),
+                    groups::external_id.eq(&write.external_id),
+                    groups::doc.eq(&doc),
+                    groups::version.eq(1i64),
+                    groups::created_at.eq(now),
+                    groups::updated_at.eq(now),
+                    groups::last_sync_at.eq(now),
+                    groups::last_sync_client.eq(event.client.map(|c| c.to_string())),
+                    groups::last_sync_outcome.eq("ok"),
+                ))
+                .returning(GroupRow::as_returning())
+                .get_result(c)
+                .await?;
+            c.apply_change(&tenant_s, &id_s, &change, now).await?;
+            c.write_event(&event).await?;
+            Ok::<_, StoreError>(row)
+        })?;
+        let mut rec = row.into_record();
+        rec.members = Some(self.members_of(&id_s).await?);
+        Ok(rec)
+    }
+
+    /// Live members of a group, in the order they joined.
+    async fn members_of(&self, group: &str) -> Result<Vec<MemberRef>, StoreError> {
+        let rows: Vec<(String, Option<String>)> = with_conn!(self, |c, _d| {
+            memberships::table
+                .inner_join(users::table)
+                .filter(memberships::group_id.eq(group))
+                .filter(users::deleted_at.is_null())
+                .select((users::id, users::display_name))
+                .order((memberships::created_at, memberships::user_id))
+                .load(c)
+                .await?
+        });
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, display)| AccountId::parse(&id).map(|id| MemberRef { id, display }))
+            .collect())
+    }
+
+    /// See `Directory::get_group`.
+    pub async fn get_group_impl(
+        &self,
+        tenant: TenantId,
+        id: GroupId,
+        with_members: bool,
+    ) -> Result<Option<GroupRecord>, StoreError> {
+        let (id_s, tenant_s) = (id.to_string(), tenant.to_string());
+        let row: Option<GroupRow> = with_conn!(self, |c, _d| {
+            groups::table
+                .filter(groups::id.eq(&id_s))
+                .filter(groups::tenant_id.eq(&tenant_s))
+                .filter(groups::deleted_at.is_null())
+                .select(GroupRow::as_select())
+                .first(c)
+                .await
+                .optional()?
+        });
+        let Some(row) = row else { return Ok(None) };
+        let mut rec = row.into_record();
+        if with_members {
+            rec.members = Some(self.members_of(&id_s).await?);
+        }
+        Ok(Some(rec))
+    }
+
+    /// See `Directory::list_groups`.
+    pub async fn list_groups_impl(
+        &self,
+        tenant: TenantId,
+        query: &ListQuery,
+        with_members: bool,
+    ) -> Result<Listing<GroupRecord>, StoreError> {
+        let (page, count) = list_sql(self.dialect(), Table::Groups, &tenant.to_string(), query);
+        let (rows, total): (Vec<GroupRow>, Option<i64>) = with_conn!(self, |c, _d| {
+            let rows: Vec<GroupRow> = bind_all(diesel::sql_query(page.text).into_boxed(), &page.binds)
+                .load(c)
+                .await?;
+            let total = match count {
+                Some(q) => {
+                    let r: CountRow = bind_all(diesel::sql_query(q.text).into_boxed(), &q.binds)
+                        .get_result(c)
+                        .await?;
+                    Some(r.n)
+                }
+                None => None,
+            };
+            (rows, total)
+        });
+        let mut items = Vec::with_capacity(rows.len());
+        for row in rows {
+            let id = row.id.clone();
+            let mut rec = row.into_record();
+            if with_members {
+                rec.members = Some(self.members_of(&id).await?);
+            }
+            items.push(rec);
+        }
+        Ok(Listing { items, total })
+    }
+
+    /// See `Directory::update_group`.
+    pub async fn update_group_impl<F>(
+        &self,
+        tenant: TenantId,
+        id: GroupId,
+        expected: Option<Vec<i64>>,
+        now: i64,
+        decide: F,
+    ) -> Result<GroupRecord, StoreError>
+    where
+        F: Fn(&GroupRecord) -> Result<GroupDecision, DomainError> + Send + Sync,
+    {
+        let (id_s, tenant_s) = (id.to_string(), tenant.to_string());
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result: Result<GroupRecord, StoreError> = with_tx!(self, |c, _d| {
+                let row: GroupRow = groups::table
+                    .filter(groups::id.eq(&id_s))
+                    .filter(groups::tenant_id.eq(&tenant_s))
+                    .filter(groups::deleted_at.is_null())
+                    .select(GroupRow::as_select())
+                    .first(c)
+                    .await
+                    .optional()?
+                    .ok_or_else(|| not_found(&id_s))?;
+                if let Some(exp) = &expected
+                    && !exp.contains(&row.version)
+                {
+                    return Err(StoreError::Domain(DomainError::PreconditionFailed));
+                }
+                let read_version = row.version;
+                let current = row.into_record();
+                let decision = decide(&current)?;
+                if decision.write.is_none() && decision.members.is_empty() {
+                    c.write_event(&decision.event).await?;
+                    c.write_last_sync(&decision.event, now).await?;
+                    return Ok(current);
+                }
+                for change in &decision.members {
+                    c.apply_change(&tenant_s, &id_s, change, now).await?;
+                }
+                let client = decision.event.client.map(|c| c.to_string());
+                let updated: Option<GroupRow> = match &decision.write {
+                    Some(w) => {
+                        diesel::update(
+                            groups::table
+                                .filter(groups::id.eq(&id_s))
+                                .filter(groups::version.eq(read_version))
+                                .filter(groups::deleted_at.is_null()),
+                        )
+                        .set((
+                            groups::display_name.eq(&w.display_name),
+                            groups::display_name_key.eq(fold(&w.display_name)),
+                            groups::external_id.eq(&w.external_id),
+                            groups::doc.eq(serde_json::Value::Object(w.doc.clone()).to_string()),
+                            groups::version.eq(read_version + 1),
+                            groups::updated_at.eq(now),
+                            groups::last_sync_at.eq(now),
+                            groups::last_sync_client.eq(&client),
+                            groups::last_sync_outcome.eq("ok"),
+                        ))
+                        .returning(GroupRow::as_returning())
+                        .get_result(c)
+                        .await
+                        .optional()?
+                    }
+                    None => {
+                        // Membership deltas commute: bump the version without a compare
+                        // (unless If-Match asked for one), so concurrent adds all succeed.
+                        let (lo, hi) = if expected.is_some() {
+                            (read_version, read_version)
+                        } else {
+                            (i64::MIN, i64::MAX)
+                        };
+                        diesel::update(
+                            groups::table
+                                .filter(groups::id.eq(&id_s))
+                                .filter(groups::deleted_at.is_null())
+                                .filter(groups::version.between(lo, hi)),
+                        )
+                            .set((
+                                groups::version.eq(groups::version + 1),
+                                groups::updated_at.eq(now),
+                                groups::last_sync_at.eq(now),
+                                groups::last_sync_client.eq(&client),
+                                groups::last_sync_outcome.eq("ok"),
+                            ))
+                            .returning(GroupRow::as_returning())
+                            .get_result(c)
+                            .await
+                            .optional()?
+                    }
+                };
+                let Some(updated) = updated else {
+                    return Err(StoreError::Retry);
+                };
+                c.write_event(&decision.event).await?;
+                Ok(updated.into_record())
+            });
+            match result {
+                Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => backoff(attempt).await,
+                other => return other,
+            }
+        }
+    }
+
+    /// See `Directory::delete_group`.
+    pub async fn delete_group_impl(
+        &self,
+        tenant: TenantId,
+        id: GroupId,
+        expected: Option<Vec<i64>>,
+        now: i64,
+        event: SyncEvent,
+    ) -> Result<(), StoreError> {
+        let (id_s, tenant_s) = (id.to_string(), tenant.to_string());
+        with_tx!(self, |c, _d| {
+            let version: i64 = groups::table
+                .filter(groups::id.eq(&id_s))
+                .filter(groups::tenant_id.eq(&tenant_s))
+                .filter(groups::deleted_at.is_null())
+                .select(groups::version)
+                .first(c)
+                .await
+                .optional()?
+                .ok_or_else(|| not_found(&id_s))?;
+            if let Some(exp) = &expected
+                && !exp.contains(&version)
+            {
+                return Err(StoreError::Domain(DomainError::PreconditionFailed));
+            }
+            let n = diesel::update(
+                groups::table
+                    .filter(groups::id.eq(&id_s))
+                    .filter(groups::deleted_at.is_null())
+                    .filter(groups::version.eq(version)),
+            )
+            .set((
+                groups::deleted_at.eq(now),
+                groups::version.eq(version + 1),
+                groups::updated_at.eq(now),
+                groups::last_sync_at.eq(now),
+                groups::last_sync_client.eq(event.client.map(|c| c.to_string())),
+                groups::last_sync_outcome.eq("ok"),
+            ))
+            .execute(c)
+            .await?;
+            if n == 0 {
+                return Err(StoreError::Domain(if expected.is_some() {
+                    DomainError::PreconditionFailed
+                } else {
+                    DomainError::NotFound(format!("Group {id_s}"))
+                }));
+            }
+            c.write_event(&event).await?;
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,271 @@
+//! Storage on SQLite (embedded default) or PostgreSQL through diesel + diesel_async.
+//!
+//! One diesel schema and one body of query code serve both backends: [`with_conn!`] and
+//! [`with_tx!`] expand the same code once per backend. Errors: [`error::StoreError`] inside,
+//! converted to `DomainError` at the `Directory` boundary.
+
+pub mod accounts;
+pub mod admin;
+pub mod directory;
+pub mod error;
+pub mod events;
+pub mod filter_sql;
+pub mod groups;
+pub mod models;
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::sqlite::SqliteConnection;
+use diesel_async::pooled_connection::deadpool::Pool;
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+use diesel_async::{AsyncConnection, AsyncMigrationHarness, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use futures_util::FutureExt;
+
+use crate::store::error::StoreError;
+
+/// PostgreSQL migrations.
+pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+/// SQLite migrations (same names, same tables).
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+/// The SQLite connection type (diesel's sync connection on tokio's blocking pool).
+pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
+
+/// Which SQL dialect a query is built for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// PostgreSQL.
+    Postgres,
+    /// SQLite.
+    Sqlite,
+}
+
+/// A connection pool of either backend.
+#[derive(Clone)]
+pub enum DbPool {
+    /// PostgreSQL.
+    Pg(Pool<AsyncPgConnection>),
+    /// SQLite.
+    Sqlite(Pool<SqliteConn>),
+}
+
+/// Where the database is, parsed from `DATABASE_URL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseLocation {
+    /// A PostgreSQL URL.
+    Postgres(String),
+    /// A SQLite file path.
+    Sqlite(String),
+}
+
+/// Default SQLite file when `DATABASE_URL` is unset.
+pub const DEFAULT_SQLITE_PATH: &str = "data/scim-connector.db";
+
+impl DatabaseLocation {
+    /// `postgres://…`/`postgresql://…` → PostgreSQL; `sqlite://path`, `sqlite:path` or a bare
+    /// path → SQLite; None → the default file `./data/scim-connector.db`.
+    pub fn parse(url: Option<&str>) -> Self {
+        match url.map(str::trim).filter(|s| !s.is_empty()) {
+            None => DatabaseLocation::Sqlite(DEFAULT_SQLITE_PATH.to_string()),
+            Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
+                DatabaseLocation::Postgres(u.to_string())
+            }
+            Some(u) => {
+                let path = u
+                    .strip_prefix("sqlite://")
+                    .or_else(|| u.strip_prefix("sqlite:"))
+                    .unwrap_or(u);
+                DatabaseLocation::Sqlite(path.to_string())
+            }
+        }
+    }
+
+    /// A description safe for logs (no password).
+    pub fn redacted(&self) -> String {
+        match self {
+            DatabaseLocation::Sqlite(p) => format!("sqlite:{p}"),
+            DatabaseLocation::Postgres(u) => match url::Url::parse(u) {
+                Ok(mut parsed) => {
+                    if parsed.password().is_some() {
+                        let _ignored = parsed.set_password(Some("***"));
+                    }
+                    parsed.to_string()
+                }
+                Err(_) => "postgres://(unparsable url)".into(),
+            },
+        }
+    }
+}
+
+/// Run code with a pooled connection of whichever backend is configured.
+/// `$d` names a `Dialect` constant for the arm.
+#[macro_export]
+macro_rules! with_conn {
+    ($store:expr, |$c:ident, $d:ident| $body:expr) => {
+        match &$store.pool {
+            $crate::store::DbPool::Pg(pool) => {
+                let mut conn = pool.get().await.map_err($crate::store::error::StoreError::pool)?;
+                let $c = &mut *conn;
+                let $d = $crate::store::Dialect::Postgres;
+                $body
+            }
+            $crate::store::DbPool::Sqlite(pool) => {
+                let mut conn = pool.get().await.map_err($crate::store::error::StoreError::pool)?;
+                let $c = &mut *conn;
+                let $d = $crate::store::Dialect::Sqlite;
+                $body
+            }
+        }
+    };
+}
+
+/// Run code in a write transaction: `BEGIN` on PostgreSQL, `BEGIN IMMEDIATE` on SQLite (a
+/// deferred SQLite transaction that reads then writes fails with SQLITE_BUSY under load).
+#[macro_export]
+macro_rules! with_tx {
+    ($store:expr, |$c:ident, $d:ident| $body:expr) => {
+        match &$store.pool {
+            $crate::store::DbPool::Pg(pool) => {
+                let mut conn = pool.get().await.map_err($crate::store::error::StoreError::pool)?;
+                let $d = $crate::store::Dialect::Postgres;
+                diesel_async::AsyncConnection::transaction(&mut *conn, async |$c| $body).await
+            }
+            $crate::store::DbPool::Sqlite(pool) => {
+                let mut conn = pool.get().await.map_err($crate::store::error::StoreError::pool)?;
+                let $d = $crate::store::Dialect::Sqlite;
+                conn.immediate_transaction(async |$c| $body).await
+            }
+        }
+    };
+}
+
+/// The database handle shared by every request (cheap to clone).
+#[derive(Clone)]
+pub struct Store {
+    /// The pool.
+    pub pool: DbPool,
+}
+
+impl Store {
+    /// Connect (creating the SQLite file and its folder if needed) and build the pool.
+    pub async fn connect(location: &DatabaseLocation, pool_size: usize) -> Result<Self, StoreError> {
+        let pool = match location {
+            DatabaseLocation::Postgres(url) => {
+                let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url.clone());
+                DbPool::Pg(
+                    Pool::builder(manager)
+                        .max_size(pool_size)
+                        .wait_timeout(Some(Duration::from_secs(10)))
+                        .create_timeout(Some(Duration::from_secs(10)))
+                        .runtime(deadpool::Runtime::Tokio1)
+                        .build()
+                        .map_err(StoreError::pool)?,
+                )
+            }
+            DatabaseLocation::Sqlite(path) => {
+                if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| StoreError::Pool(format!("cannot create {}: {e}", dir.display())))?;
+                }
+                let mut config = ManagerConfig::<SqliteConn>::default();
+                config.custom_setup = Box::new(|url: &str| {
+                    let url = url.to_string();
+                    async move {
+                        let mut conn = SqliteConn::establish(&url).await?;
+                        // WAL for concurrent readers, a busy timeout for the single writer,
+                        // foreign keys on (they are off by default in SQLite).
+                        conn.batch_execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
+                             PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                        )
+                        .await
+                        .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                        Ok(conn)
+                    }
+                    .boxed()
+                });
+                let manager = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(path.clone(), config);
+                DbPool::Sqlite(
+                    Pool::builder(manager)
+                        .max_size(pool_size.min(8))
+                        .wait_timeout(Some(Duration::from_secs(10)))
+                        .create_timeout(Some(Duration::from_secs(10)))
+                        .runtime(deadpool::Runtime::Tokio1)
+                        .build()
+                        .map_err(StoreError::pool)?,
+                )
+            }
+        };
+        Ok(Store { pool })
+    }
+
+    /// The dialect of this store.
+    pub fn dialect(&self) -> Dialect {
+        match self.pool {
+            DbPool::Pg(_) => Dialect::Postgres,
+            DbPool::Sqlite(_) => Dialect::Sqlite,
+        }
+    }
+
+    /// Run pending migrations. On PostgreSQL an advisory lock lets many replicas start at
+    /// once: the first migrates, the others wait and find nothing to do.
+    pub async fn migrate(&self) -> Result<usize, StoreError> {
+        const LOCK: i64 = 0x5C1A_C0EE;
+        match &self.pool {
+            DbPool::Pg(pool) => {
+                let mut conn = pool.get().await.map_err(StoreError::pool)?;
+                diesel::sql_query(format!("SELECT pg_advisory_lock({LOCK})"))
+                    .execute(&mut *conn)
+                    .await?;
+                let mut harness = AsyncMigrationHarness::new(conn);
+                let result = harness.run_pending_migrations(PG_MIGRATIONS).map(|v| v.len());
+                let mut conn = harness.into_inner();
+                diesel::sql_query(format!("SELECT pg_advisory_unlock({LOCK})"))
+                    .execute(&mut *conn)
+                    .await?;
+                result.map_err(|e| StoreError::Migration(e.to_string()))
+            }
+            DbPool::Sqlite(pool) => {
+                let conn = pool.get().await.map_err(StoreError::pool)?;
+                let mut harness = AsyncMigrationHarness::new(conn);
+                harness
+                    .run_pending_migrations(SQLITE_MIGRATIONS)
+                    .map(|v| v.len())
+                    .map_err(|e| StoreError::Migration(e.to_string()))
+            }
+        }
+    }
+
+    /// Revert every migration (used by the up/down/up migration test).
+    pub async fn revert_all(&self) -> Result<usize, StoreError> {
+        match &self.pool {
+            DbPool::Pg(pool) => {
+                let conn = pool.get().await.map_err(StoreError::pool)?;
+                let mut harness = AsyncMigrationHarness::new(conn);
+                harness
+                    .revert_all_migrations(PG_MIGRATIONS)
+                    .map(|v| v.len())
+                    .map_err(|e| StoreError::Migration(e.to_string()))
+            }
+            DbPool::Sqlite(pool) => {
+                let conn = pool.get().await.map_err(StoreError::pool)?;
+                let mut harness = AsyncMigrationHarness::new(conn);
+                harness
+                    .revert_all_migrations(SQLITE_MIGRATIONS)
+                    .map(|v| v.len())
+                    .map_err(|e| StoreError::Migration(e.to_string()))
+            }
+        }
+    }
+
+    /// Whether the database answers (readiness).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        with_conn!(self, |c, _d| {
+            diesel::sql_query("SELECT 1").execute(c).await?;
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,171 @@
+//! Rows as diesel reads and writes them, and their conversion to domain records.
+
+use diesel::prelude::*;
+use serde_json::{Map, Value};
+
+use crate::domain::account::{AccountFields, AccountRecord, GroupRecord};
+use crate::domain::clock::from_micros;
+use crate::domain::ids::{AccountId, GroupId};
+use crate::store::schema::{groups, memberships, sync_events, users};
+
+/// A `users` row.
+#[derive(Debug, Clone, Queryable, Selectable, QueryableByName)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub user_name: String,
+    pub user_name_key: String,
+    pub external_id: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    pub email_key: Option<String>,
+    pub active: bool,
+    pub mobile_phone: Option<String>,
+    pub csr_user: bool,
+    pub voice_calls: bool,
+    pub max_chats: Option<i32>,
+    pub max_emails: Option<i32>,
+    pub status: String,
+    pub doc: String,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub deleted_at: Option<i64>,
+    pub last_sync_at: Option<i64>,
+    pub last_sync_client: Option<String>,
+    pub last_sync_outcome: Option<String>,
+}
+
+/// Parse a stored JSON document (written by us, so a failure means corruption).
+pub fn parse_doc(text: &str) -> Map<String, Value> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(m)) => m,
+        _ => {
+            tracing::error!("stored resource document is not a JSON object");
+            Map::new()
+        }
+    }
+}
+
+impl UserRow {
+    /// The domain record (groups filled in separately).
+    pub fn into_record(self) -> AccountRecord {
+        AccountRecord {
+            id: AccountId::parse(&self.id).unwrap_or_else(|| AccountId(uuid::Uuid::nil())),
+            fields: AccountFields {
+                user_name: self.user_name,
+                external_id: self.external_id,
+                given_name: self.given_name,
+                family_name: self.family_name,
+                display_name: self.display_name,
+                email: self.email,
+                active: self.active,
+                mobile_phone: self.mobile_phone,
+                csr_user: self.csr_user,
+                voice_calls: self.voice_calls,
+                max_chats: self.max_chats,
+                max_emails: self.max_emails,
+                skills: Vec::new(),
+            },
+            status: self.status,
+            doc: parse_doc(&self.doc),
+            version: self.version,
+            created_at: from_micros(self.created_at),
+            updated_at: from_micros(self.updated_at),
+            groups: Vec::new(),
+        }
+    }
+}
+
+/// A `groups` row.
+#[derive(Debug, Clone, Queryable, Selectable, QueryableByName)]
+#[diesel(table_name = groups)]
+pub struct GroupRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub display_name: String,
+    pub display_name_key: String,
+    pub external_id: Option<String>,
+    pub doc: String,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub deleted_at: Option<i64>,
+    pub last_sync_at: Option<i64>,
+    pub last_sync_client: Option<String>,
+    pub last_sync_outcome: Option<String>,
+}
+
+impl GroupRow {
+    /// The domain record (members filled in separately).
+    pub fn into_record(self) -> GroupRecord {
+        GroupRecord {
+            id: GroupId::parse(&self.id).unwrap_or_else(|| GroupId(uuid::Uuid::nil())),
+            display_name: self.display_name,
+            external_id: self.external_id,
+            doc: parse_doc(&self.doc),
+            version: self.version,
+            created_at: from_micros(self.created_at),
+            updated_at: from_micros(self.updated_at),
+            members: None,
+        }
+    }
+}
+
+/// A new membership row.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = memberships)]
+pub struct NewMembership {
+    pub group_id: String,
+    pub user_id: String,
+    pub tenant_id: String,
+    pub created_at: i64,
+}
+
+/// A new sync event row.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = sync_events)]
+pub struct NewSyncEvent {
+    pub id: String,
+    pub tenant_id: String,
+    pub client_id: Option<String>,
+    pub at: i64,
+    pub method: String,
+    pub path: String,
+    pub resource_type: Option<String>,
+    pub resource_id: Option<String>,
+    pub action: String,
+    pub outcome: String,
+    pub status: i32,
+    pub scim_type: Option<String>,
+    pub detail: Option<String>,
+    pub coercions: Option<String>,
+    pub duration_us: i64,
+}
+
+impl NewSyncEvent {
+    /// From a domain event.
+    pub fn from_event(e: &crate::domain::sync::SyncEvent) -> Self {
+        NewSyncEvent {
+            id: e.id.to_string(),
+            tenant_id: e.tenant.to_string(),
+            client_id: e.client.map(|c| c.to_string()),
+            at: e.at.timestamp_micros(),
+            method: e.method.clone(),
+            path: e.path.clone(),
+            resource_type: e.resource_type.map(str::to_string),
+            resource_id: e.resource_id.clone(),
+            action: e.action.as_str().to_string(),
+            outcome: e.outcome.as_str().to_string(),
+            status: i32::from(e.status),
+            scim_type: e.scim_type.clone(),
+            detail: e.detail.clone(),
+            coercions: (!e.coercions.is_empty())
+                .then(|| serde_json::to_string(&e.coercions).unwrap_or_default()),
+            duration_us: e.duration_us,
+        }
+    }
+}
