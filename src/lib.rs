@@ -2,6 +2,9 @@
 //!
 //! Layers (dependencies point one way): `http -> domain -> scim`, `store -> domain -> scim`.
 
+pub mod app;
+pub mod config;
 pub mod domain;
+pub mod http;
 pub mod scim;
 pub mod store;

@@ -1,1 +1,235 @@
-fn main() {}
+//! The `scim-connector` command: serve, migrate, tenants, tokens, skills, roles.
+
+use std::sync::Arc;
+
+use actix_web::HttpServer;
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use scim_connector::app;
+use scim_connector::config::{Config, ServeConfig};
+use scim_connector::domain::clock::{Clock, SystemClock};
+use scim_connector::domain::tenant::Tenant;
+use scim_connector::store::Store;
+
+#[derive(Parser)]
+#[command(name = "scim-connector", version, about = "SCIM 2.0 provisioning for contact-center operator accounts")]
+struct Cli {
+    #[command(flatten)]
+    config: Config,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP service (the default command).
+    Serve(ServeConfig),
+    /// Run pending database migrations and exit.
+    Migrate,
+    /// Manage tenants.
+    #[command(subcommand)]
+    Tenant(TenantCmd),
+    /// Manage SCIM bearer tokens.
+    #[command(subcommand)]
+    Token(TokenCmd),
+    /// Manage a tenant's skill catalog (operator extension `skills`).
+    #[command(subcommand)]
+    Skill(SkillCmd),
+    /// Map groups to platform roles.
+    #[command(subcommand)]
+    Role(RoleCmd),
+}
+
+#[derive(Subcommand)]
+enum TenantCmd {
+    /// Create a tenant.
+    Create {
+        /// Short name used by the other commands.
+        slug: String,
+        /// Display name.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List tenants.
+    List,
+}
+
+#[derive(Subcommand)]
+enum TokenCmd {
+    /// Issue a token; it is printed once, alone on the last line.
+    Issue {
+        /// Tenant slug.
+        #[arg(long, env = "SCIM_CONNECTOR_TENANT")]
+        tenant: String,
+        /// Client name (e.g. okta, entra).
+        #[arg(long)]
+        name: String,
+    },
+    /// List a tenant's tokens.
+    List {
+        /// Tenant slug.
+        #[arg(long, env = "SCIM_CONNECTOR_TENANT")]
+        tenant: String,
+    },
+    /// Revoke a token by client name or id; effective at once on every replica.
+    Revoke {
+        /// Tenant slug.
+        #[arg(long, env = "SCIM_CONNECTOR_TENANT")]
+        tenant: String,
+        /// Client name or id.
+        name_or_id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum SkillCmd {
+    /// Add skills to the catalog.
+    Add {
+        /// Tenant slug.
+        #[arg(long, env = "SCIM_CONNECTOR_TENANT")]
+        tenant: String,
+        /// Skill names.
+        #[arg(required = true)]
+        skills: Vec<String>,
+    },
+    /// List the catalog.
+    List {
+        /// Tenant slug.
+        #[arg(long, env = "SCIM_CONNECTOR_TENANT")]
+        tenant: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum RoleCmd {
+    /// Map a group (by displayName) to a role.
+    Map {
+        /// Tenant slug.
+        #[arg(long, env = "SCIM_CONNECTOR_TENANT")]
+        tenant: String,
+        /// Group displayName.
+        #[arg(long)]
+        group: String,
+        /// Platform role (e.g. DialAiAdmin, Maintainer, Read-Only).
+        #[arg(long)]
+        role: String,
+    },
+}
+
+fn init_tracing(format: &str) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn tenant(store: &Store, slug: &str) -> anyhow::Result<Tenant> {
+    store
+        .tenant_by_slug(slug)
+        .await?
+        .with_context(|| format!("no tenant '{slug}' (see `scim-connector tenant list`)"))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_tracing(&cli.config.log_format);
+    let cfg = cli.config;
+    let store = app::open_store(cfg.database_url.as_deref(), cfg.pool_size).await?;
+    let clock = SystemClock;
+    let now = clock.now();
+    let command = cli.command.unwrap_or_else(|| {
+        Command::Serve(ServeConfig {
+            bind: std::env::var("SCIM_CONNECTOR_BIND").unwrap_or_else(|_| "127.0.0.1:8080".into()),
+            public_url: std::env::var("SCIM_CONNECTOR_PUBLIC_URL").ok(),
+            workers: std::env::var("SCIM_CONNECTOR_WORKERS").ok().and_then(|w| w.parse().ok()),
+        })
+    });
+    match command {
+        Command::Migrate => println!("migrations are up to date"),
+        Command::Tenant(TenantCmd::Create { slug, name }) => {
+            let t = store
+                .create_tenant(&slug, name.as_deref().unwrap_or(&slug), now.timestamp_micros())
+                .await?;
+            println!("created tenant {} ({})", t.slug, t.id);
+        }
+        Command::Tenant(TenantCmd::List) => {
+            for t in store.list_tenants().await? {
+                println!("{}\t{}\t{}", t.slug, t.id, t.name);
+            }
+        }
+        Command::Token(TokenCmd::Issue { tenant: slug, name }) => {
+            let t = tenant(&store, &slug).await?;
+            let signer = app::signer(&store, cfg.token_secret.as_deref()).await?;
+            let (client, token) = app::issue_token(&store, &signer, t.id, &name, now).await?;
+            println!("issued token '{}' ({}) for tenant {}; it is shown only once:", client.name, client.id, t.slug);
+            println!("{token}");
+        }
+        Command::Token(TokenCmd::List { tenant: slug }) => {
+            let t = tenant(&store, &slug).await?;
+            for c in store.list_clients(t.id).await? {
+                let state = match c.revoked_at {
+                    Some(at) => format!("revoked {at}"),
+                    None => "active".into(),
+                };
+                let used = c.last_used_at.map(|t| t.to_rfc3339()).unwrap_or_else(|| "never".into());
+                println!("{}\t{}\t{}\tcreated {}\tlast used {}", c.name, c.id, state, c.created_at.to_rfc3339(), used);
+            }
+        }
+        Command::Token(TokenCmd::Revoke { tenant: slug, name_or_id }) => {
+            let t = tenant(&store, &slug).await?;
+            let n = store.revoke_client(t.id, &name_or_id, now.timestamp_micros()).await?;
+            if n == 0 {
+                bail!("no live token '{name_or_id}' in tenant {slug}");
+            }
+            println!("revoked {n} token(s)");
+        }
+        Command::Skill(SkillCmd::Add { tenant: slug, skills }) => {
+            let t = tenant(&store, &slug).await?;
+            store.add_skills(t.id, &skills, now.timestamp_micros()).await?;
+            println!("catalog of {slug}: {}", store.list_skills(t.id).await?.join(", "));
+        }
+        Command::Skill(SkillCmd::List { tenant: slug }) => {
+            let t = tenant(&store, &slug).await?;
+            for s in store.list_skills(t.id).await? {
+                println!("{s}");
+            }
+        }
+        Command::Role(RoleCmd::Map { tenant: slug, group, role }) => {
+            let t = tenant(&store, &slug).await?;
+            store.map_role(t.id, &group, &role).await?;
+            println!("group '{group}' now grants role '{role}' in tenant {slug}");
+        }
+        Command::Serve(serve) => {
+            let signer = app::signer(&store, cfg.token_secret.as_deref()).await?;
+            let base_url = serve.scim_base_url();
+            if store.list_tenants().await?.is_empty() {
+                // First start on an empty database: a default tenant and a token to paste
+                // into Okta or Entra. A replica that loses this race just serves.
+                if let Ok(t) = store.create_tenant("default", "Default tenant", now.timestamp_micros()).await {
+                    let (_, token) = app::issue_token(&store, &signer, t.id, "initial", now).await?;
+                    println!("scim-connector: first start, created tenant 'default'.");
+                    println!("SCIM base URL: {base_url}");
+                    println!("Bearer token (shown once; store it in your IdP):");
+                    println!("{token}");
+                }
+            }
+            let state = app::state(store, signer, Arc::new(SystemClock), base_url.clone())?;
+            let mut server = HttpServer::new(move || app::app(state.clone()))
+                .shutdown_timeout(30)
+                .bind(&serve.bind)
+                .with_context(|| format!("binding {}", serve.bind))?;
+            if let Some(w) = serve.workers {
+                server = server.workers(w);
+            }
+            println!("scim-connector listening on http://{} (SCIM base URL {base_url})", serve.bind);
+            server.run().await?;
+        }
+    }
+    Ok(())
+}

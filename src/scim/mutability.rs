@@ -198,20 +198,17 @@ fn eq_value(def: &AttributeDef, a: &Value, b: &Value) -> bool {
         if xs.len() != ys.len() {
             return false;
         }
-        let mut used = vec![false; ys.len()];
-        return xs.iter().all(|x| {
-            let hit = ys
-                .iter()
-                .enumerate()
-                .find(|(i, y)| !used[*i] && eq_single(def, x, y));
-            match hit {
-                Some((i, _)) => {
-                    used[i] = true;
+        // Greedy matching is exact here: equality is an equivalence relation.
+        let mut unused: Vec<&Value> = ys.iter().collect();
+        return xs
+            .iter()
+            .all(|x| match unused.iter().position(|y| eq_single(def, x, y)) {
+                Some(i) => {
+                    unused.swap_remove(i);
                     true
                 }
                 None => false,
-            }
-        });
+            });
     }
     eq_single(def, a, b)
 }
@@ -288,7 +285,7 @@ pub fn check_immutable(
             Mutability::ReadWrite if def.is_complex() && !def.multi_valued => {
                 // Immutable sub-attributes of a readWrite complex attribute are immutable
                 // attributes of their own: each may be set while it has no value.
-                for sub in def.sub_attributes.iter() {
+                for sub in &def.sub_attributes {
                     if sub.mutability != Mutability::Immutable {
                         continue;
                     }
@@ -317,37 +314,90 @@ pub fn check_immutable(
     out
 }
 
+/// Where an immutable attribute, or an immutable part of one, of `after` equals `before`
+/// under the comparison rules (caseExact=false strings), keep the stored spelling: resending
+/// a value "changes nothing" (design section 3). Call after a PATCH, once `check_immutable`
+/// found nothing; `prepare_replace` already does it for PUT.
+pub fn keep_stored_spelling(
+    registry: &Registry,
+    kind: ResourceKind,
+    before: &Map<String, Value>,
+    after: &mut Map<String, Value>,
+    notes: &mut Vec<String>,
+) {
+    for slot in slots(registry, kind) {
+        if slot.def.mutability != Mutability::Immutable {
+            continue;
+        }
+        let Some(b) = get(before, slot) else { continue };
+        let holder = match slot.urn {
+            None => Some(&mut *after),
+            Some(u) => after.get_mut(u).and_then(Value::as_object_mut),
+        };
+        let Some(a) = holder.and_then(|h| h.get_mut(&slot.def.name)) else {
+            continue;
+        };
+        let original = a.clone();
+        match (b, &mut *a) {
+            (Value::Array(bs), Value::Array(items)) => {
+                let mut unused: Vec<&Value> = bs.iter().collect();
+                for item in items {
+                    if let Some(i) = unused.iter().position(|x| eq_single(slot.def, x, item)) {
+                        restore(slot.def, unused.swap_remove(i), item);
+                    }
+                }
+            }
+            (b, a) => restore(slot.def, b, a),
+        }
+        if *a != original {
+            notes.push(format!(
+                "{}: case-only change ignored, stored value kept",
+                slot.label()
+            ));
+        }
+    }
+}
+
+/// Copy `b`'s spelling of the immutable parts of one value into `a` where they compare equal.
+fn restore(def: &AttributeDef, b: &Value, a: &mut Value) {
+    let (Some(bo), Some(ao)) = (b.as_object(), a.as_object_mut()) else {
+        if !def.is_complex() && eq_scalar(def, b, a) {
+            *a = b.clone();
+        }
+        return;
+    };
+    for sub in &def.sub_attributes {
+        if sub.mutability != Mutability::Immutable {
+            continue;
+        }
+        if let (Some(x), Some(y)) = (bo.get(&sub.name), ao.get_mut(&sub.name))
+            && eq_value(sub, x, y)
+        {
+            *y = x.clone();
+        }
+    }
+}
+
 /// Remove readOnly sub-attributes (`members.display`, `manager.displayName`) from a value of
 /// a client-writable complex attribute, noting each one that was present.
 fn strip_read_only_subs(slot: Slot<'_>, value: &mut Value, notes: &mut Vec<String>) {
-    let def = slot.def;
-    if !def.is_complex() {
-        return;
-    }
-    let read_only: Vec<&AttributeDef> = def
-        .sub_attributes
-        .iter()
-        .filter(|s| s.mutability == Mutability::ReadOnly)
-        .collect();
-    if read_only.is_empty() {
-        return;
-    }
-    let mut stripped: Vec<&str> = Vec::new();
-    let mut strip = |obj: &mut Value| {
-        if let Value::Object(m) = obj {
-            for sub in &read_only {
-                if m.shift_remove(&sub.name).is_some() && !stripped.contains(&sub.name.as_str()) {
-                    stripped.push(&sub.name);
-                }
+    let items = match value {
+        Value::Array(items) => items.as_mut_slice(),
+        other => std::slice::from_mut(other),
+    };
+    for sub in &slot.def.sub_attributes {
+        if sub.mutability != Mutability::ReadOnly {
+            continue;
+        }
+        let mut found = false;
+        for item in items.iter_mut() {
+            if let Value::Object(m) = item {
+                found |= m.shift_remove(&sub.name).is_some();
             }
         }
-    };
-    match value {
-        Value::Array(items) => items.iter_mut().for_each(&mut strip),
-        other => strip(other),
-    }
-    for name in stripped {
-        notes.push(format!("{}.{name} is readOnly: ignored", slot.label()));
+        if found {
+            notes.push(format!("{} is readOnly: ignored", slot.sub_label(sub)));
+        }
     }
 }
 
@@ -361,15 +411,27 @@ pub fn prepare_replace(
     incoming: Map<String, Value>,
     notes: &mut Vec<String>,
 ) -> Map<String, Value> {
+    let mut out = clean(registry, kind, Some(current), incoming, notes);
+    keep_stored_spelling(registry, kind, current, &mut out, notes);
+    out
+}
+
+/// Drop what clients may not set (readOnly, writeOnly, readOnly sub-attributes) from a body;
+/// for a PUT also carry over readOnly attributes and omitted immutable ones from `current`.
+fn clean(
+    registry: &Registry,
+    kind: ResourceKind,
+    current: Option<&Map<String, Value>>,
+    incoming: Map<String, Value>,
+    notes: &mut Vec<String>,
+) -> Map<String, Value> {
     let mut out = incoming;
     for slot in slots(registry, kind) {
-        let cur = get(current, slot);
+        let cur = current.and_then(|c| get(c, slot));
         match slot.def.mutability {
             Mutability::ReadOnly => {
-                let sent = take(&mut out, slot);
-                if let Some(v) = sent.filter(|v| !is_unassigned(v))
-                    && cur != Some(&v)
-                {
+                let sent = take(&mut out, slot).filter(|v| !is_unassigned(v));
+                if sent.is_some_and(|v| cur != Some(&v)) {
                     notes.push(format!("{} is readOnly: value ignored", slot.label()));
                 }
                 if let Some(c) = cur {
@@ -395,22 +457,17 @@ pub fn prepare_replace(
                 }
             }
             Mutability::Immutable | Mutability::ReadWrite => {
-                if let Some(v) = out_value_mut(&mut out, slot) {
+                let holder = match slot.urn {
+                    None => Some(&mut out),
+                    Some(u) => out.get_mut(u).and_then(Value::as_object_mut),
+                };
+                if let Some(v) = holder.and_then(|h| h.get_mut(&slot.def.name)) {
                     strip_read_only_subs(slot, v, notes);
                 }
             }
         }
     }
     out
-}
-
-/// A mutable reference to a slot's value in a resource.
-fn out_value_mut<'m>(res: &'m mut Map<String, Value>, slot: Slot<'_>) -> Option<&'m mut Value> {
-    let holder = match slot.urn {
-        None => res,
-        Some(u) => res.get_mut(u)?.as_object_mut()?,
-    };
-    holder.get_mut(&slot.def.name)
 }
 
 /// POST (RFC 7644 3.3): drop readOnly attributes (RFC 7643 2.2: values sent are ignored) and
@@ -422,29 +479,7 @@ pub fn prepare_create(
     incoming: Map<String, Value>,
     notes: &mut Vec<String>,
 ) -> Result<Map<String, Value>, ScimError> {
-    let mut out = incoming;
-    for slot in slots(registry, kind) {
-        match slot.def.mutability {
-            Mutability::ReadOnly => {
-                if take(&mut out, slot).is_some_and(|v| !is_unassigned(&v)) {
-                    notes.push(format!("{} is readOnly: value ignored", slot.label()));
-                }
-            }
-            Mutability::WriteOnly => {
-                if take(&mut out, slot).is_some_and(|v| !is_unassigned(&v)) {
-                    notes.push(format!(
-                        "{} accepted and discarded (writeOnly, never stored)",
-                        slot.label()
-                    ));
-                }
-            }
-            Mutability::Immutable | Mutability::ReadWrite => {
-                if let Some(v) = out_value_mut(&mut out, slot) {
-                    strip_read_only_subs(slot, v, notes);
-                }
-            }
-        }
-    }
+    let out = clean(registry, kind, None, incoming, notes);
     for slot in slots(registry, kind) {
         if !slot.def.required {
             continue;
@@ -473,219 +508,5 @@ pub fn prepare_create(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::scim::error::ScimType;
-    use serde_json::json;
-
-    const OP: &str = "urn:dialai:params:scim:schemas:extension:operator:2.0:User";
-
-    fn obj(v: Value) -> Map<String, Value> {
-        v.as_object().cloned().unwrap_or_default()
-    }
-
-    /// A stored user: `base` plus the attributes of `extra`.
-    fn user(extra: &Value) -> Map<String, Value> {
-        let mut u = obj(
-            json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-            "id": "u1", "userName": "ann", "meta": {"resourceType": "User", "version": "W/\"1\""}}),
-        );
-        u.extend(obj(extra.clone()));
-        u
-    }
-
-    /// `[case, before, after, [violating attributes]]`; before/after are added to a user.
-    const IMMUTABLE_CASES: &str = r#"[
-      ["name absent -> set", {}, {"name": {"givenName": "Ann", "familyName": "Lee"}}, []],
-      ["emails absent -> set", {}, {"emails": [{"value": "a@x.com", "type": "work", "primary": true}]}, []],
-      ["name resent unchanged", {"name": {"givenName": "Ann", "familyName": "Lee"}},
-        {"name": {"familyName": "Lee", "givenName": "Ann"}}, []],
-      ["emails resent unchanged", {"emails": [{"value": "a@x.com", "type": "work", "primary": true}]},
-        {"emails": [{"value": "a@x.com", "type": "work", "primary": true}]}, []],
-      ["familyName Lee -> Park", {"name": {"givenName": "Ann", "familyName": "Lee"}},
-        {"name": {"givenName": "Ann", "familyName": "Park"}}, ["name.familyName"]],
-      ["name case-only change accepted (caseExact=false)", {"name": {"givenName": "Ann", "familyName": "Lee"}},
-        {"name": {"givenName": "ann", "familyName": "LEE"}}, []],
-      ["middleName added to an assigned name", {"name": {"givenName": "Ann", "familyName": "Lee"}},
-        {"name": {"givenName": "Ann", "familyName": "Lee", "middleName": "M"}}, ["name.middleName"]],
-      ["name removed", {"name": {"givenName": "Ann", "familyName": "Lee"}}, {},
-        ["name.familyName", "name.givenName"]],
-      ["name.formatted change accepted", {"name": {"givenName": "Ann", "formatted": "Ann L"}},
-        {"name": {"givenName": "Ann", "formatted": "Ms Ann L"}}, []],
-      ["a name with only formatted is unassigned", {"name": {"formatted": "Ann Lee"}},
-        {"name": {"givenName": "Ann"}}, []],
-      ["email value change", {"emails": [{"value": "a@x.com", "type": "work"}]},
-        {"emails": [{"value": "a@y.com", "type": "work"}]}, ["emails"]],
-      ["email case-only change accepted", {"emails": [{"value": "a@x.com", "type": "work"}]},
-        {"emails": [{"value": "A@X.com", "type": "Work"}]}, []],
-      ["email added to existing list", {"emails": [{"value": "a@x.com"}]},
-        {"emails": [{"value": "a@x.com"}, {"value": "b@x.com", "type": "home"}]}, ["emails"]],
-      ["email removed", {"emails": [{"value": "a@x.com"}]}, {"emails": []}, ["emails"]],
-      ["email display added accepted", {"emails": [{"value": "a@x.com", "type": "work"}]},
-        {"emails": [{"value": "a@x.com", "type": "work", "display": "Ann"}]}, []],
-      ["emails order-insensitive", {"emails": [{"value": "a@x.com"}, {"value": "b@x.com"}]},
-        {"emails": [{"value": "b@x.com"}, {"value": "a@x.com"}]}, []],
-      ["primary absent == false", {"emails": [{"value": "a@x.com", "primary": false}]},
-        {"emails": [{"value": "a@x.com"}]}, []],
-      ["primary flipped to true", {"emails": [{"value": "a@x.com"}]},
-        {"emails": [{"value": "a@x.com", "primary": true}]}, ["emails"]],
-      ["userName case-only change accepted", {}, {"userName": "ANN"}, []],
-      ["readWrite attributes change freely", {"displayName": "Ann", "active": true},
-        {"displayName": "Annie", "active": false}, []],
-      ["multiple violations all reported",
-        {"name": {"givenName": "Ann", "familyName": "Lee"}, "emails": [{"value": "a@x.com"}]},
-        {"userName": "bob", "name": {"givenName": "Anna", "familyName": "Park"}, "emails": [{"value": "b@x.com"}]},
-        ["userName", "name.familyName", "name.givenName", "emails"]]
-    ]"#;
-
-    #[test]
-    fn immutable_table() {
-        let r = Registry::load().unwrap();
-        let cases: Vec<(String, Value, Value, Vec<String>)> =
-            serde_json::from_str(IMMUTABLE_CASES).unwrap();
-        for (case, before, after, want) in cases {
-            let got = check_immutable(&r, ResourceKind::User, &user(&before), &user(&after));
-            let got: Vec<String> = got.into_iter().map(|v| v.attr).collect();
-            assert_eq!(got, want, "{case}");
-        }
-    }
-
-    #[test]
-    fn detail_names_attribute_and_values() {
-        let r = Registry::load().unwrap();
-        let b = user(&json!({"name": {"familyName": "Lee"}}));
-        let v = check_immutable(
-            &r,
-            ResourceKind::User,
-            &b,
-            &user(&json!({"name": {"familyName": "Park"}})),
-        );
-        assert_eq!(
-            v[0].detail(),
-            r#"name.familyName is immutable: "Lee" -> "Park" refused"#
-        );
-        let v = check_immutable(
-            &r,
-            ResourceKind::User,
-            &b,
-            &user(&json!({"userName": "bob"})),
-        );
-        let details: Vec<String> = v.iter().map(Violation::detail).collect();
-        assert_eq!(
-            details,
-            [
-                r#"userName is immutable: "ann" -> "bob" refused"#,
-                r#"name.familyName is immutable: "Lee" -> (unassigned) refused"#
-            ]
-        );
-    }
-
-    #[test]
-    fn group_members_may_change() {
-        let r = Registry::load().unwrap();
-        let (b, a) = (
-            obj(json!({"members": [{"value": "a"}]})),
-            obj(json!({"members": [{"value": "b"}]})),
-        );
-        assert!(check_immutable(&r, ResourceKind::Group, &b, &a).is_empty());
-    }
-
-    #[test]
-    fn put_keeps_omitted_immutables_and_read_only_attributes() {
-        let r = Registry::load().unwrap();
-        let current = user(
-            &json!({"name": {"givenName": "Ann"}, "emails": [{"value": "a@x.com"}],
-            "displayName": "Ann", "groups": [{"value": "g1"}], OP: {"status": "Busy"}}),
-        );
-        let incoming = obj(
-            json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "id": "other",
-            "userName": "ann", "displayName": "Annie", "password": "hunter2", "groups": [{"value": "g9"}],
-            OP: {"status": "Available", "maxChats": 3}}),
-        );
-        let mut notes = Vec::new();
-        let out = prepare_replace(&r, ResourceKind::User, &current, incoming, &mut notes);
-        let mut want = current.clone();
-        want.insert("displayName".into(), json!("Annie"));
-        want.insert(OP.into(), json!({"maxChats": 3, "status": "Busy"}));
-        want.insert(
-            "schemas".into(),
-            json!(["urn:ietf:params:scim:schemas:core:2.0:User", OP]),
-        );
-        assert_eq!(out, want);
-        assert_eq!(
-            notes,
-            [
-                "id is readOnly: value ignored",
-                "name omitted: current immutable value kept",
-                "password accepted and discarded (writeOnly, never stored)",
-                "emails omitted: current immutable value kept",
-                "groups is readOnly: value ignored",
-                &format!("{OP}:status is readOnly: value ignored")
-            ]
-        );
-        assert!(check_immutable(&r, ResourceKind::User, &current, &out).is_empty());
-        let mut notes = Vec::new();
-        assert_eq!(
-            prepare_replace(&r, ResourceKind::User, &out, out.clone(), &mut notes),
-            out
-        );
-        assert!(
-            notes.is_empty(),
-            "resending id and meta is silent: {notes:?}"
-        );
-    }
-
-    #[test]
-    fn create_drops_read_only_and_write_only() {
-        let r = Registry::load().unwrap();
-        let body = obj(
-            json!({"id": "x", "userName": "ann", "password": "secret", "meta": {"version": "x"}}),
-        );
-        let mut notes = Vec::new();
-        let out = prepare_create(&r, ResourceKind::User, body, &mut notes).unwrap();
-        assert_eq!(out, obj(json!({"userName": "ann"})));
-        assert_eq!(
-            notes,
-            [
-                "id is readOnly: value ignored",
-                "meta is readOnly: value ignored",
-                "password accepted and discarded (writeOnly, never stored)"
-            ]
-        );
-        let body = obj(
-            json!({"displayName": "Ops", "members": [{"value": "u1", "display": "Ann", "type": "User"}]}),
-        );
-        let mut notes = Vec::new();
-        let out = prepare_create(&r, ResourceKind::Group, body, &mut notes).unwrap();
-        assert_eq!(out["members"], json!([{"value": "u1", "type": "User"}]));
-        assert_eq!(notes, ["members.display is readOnly: ignored"]);
-    }
-
-    #[test]
-    fn create_requires_required_attributes() {
-        let r = Registry::load().unwrap();
-        for (kind, body, attr) in [
-            (
-                ResourceKind::User,
-                json!({"displayName": "x"}),
-                "'userName' is required",
-            ),
-            (
-                ResourceKind::User,
-                json!({"userName": "  "}),
-                "'userName' is required",
-            ),
-            (
-                ResourceKind::Group,
-                json!({"members": []}),
-                "'displayName' is required",
-            ),
-        ] {
-            let err = prepare_create(&r, kind, obj(body), &mut Vec::new()).unwrap_err();
-            assert_eq!(
-                (err.scim_type, err.detail.as_str()),
-                (Some(ScimType::InvalidValue), attr)
-            );
-        }
-    }
-}
+#[path = "mutability/tests.rs"]
+mod tests;

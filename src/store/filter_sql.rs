@@ -274,9 +274,11 @@ fn compile_in(sql: &mut Sql, table: Table, q: &Query, scope: Scope) {
             sql.push(")");
         }
         Query::Not(a) => {
-            sql.push("NOT (");
+            // A missing value makes a comparison NULL (unknown); `not` of it must be true,
+            // as in the in-memory evaluator.
+            sql.push("NOT coalesce((");
             compile_in(sql, table, a, scope);
-            sql.push(")");
+            sql.push("), false)");
         }
         Query::Any { array, each } => match sql.dialect {
             Dialect::Postgres => {

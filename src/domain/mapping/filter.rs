@@ -75,39 +75,42 @@ fn leaf_query(
     cmp: Option<(CompareOp, &CompValue)>,
 ) -> Result<Query, ScimError> {
     let fold_it = is_text(leaf.attr_type) && !leaf.case_exact;
+    // RFC 7644 3.4.2.2 `ne` is "not eq": on a multi-valued attribute it means no value equals.
+    let negate = matches!(cmp, Some((CompareOp::Ne, v)) if *v != CompValue::Null);
     let make = |target: Target| -> Result<Query, ScimError> {
         Ok(match cmp {
             None => Query::Present(target),
             Some((op, v)) => Query::Compare {
                 target,
-                op,
+                op: if negate { CompareOp::Eq } else { op },
                 value: literal(leaf, v)?,
                 fold: fold_it,
             },
         })
     };
+    let wrap = |q: Query| if negate { Query::Not(Box::new(q)) } else { q };
     if kind == ResourceKind::Group && leaf.path.schema.is_none() && leaf.path.attr == "members" {
         return match leaf.path.sub_attr.as_deref() {
-            Some("value") | None => make(Target::MemberId),
+            Some("value") | None => make(Target::MemberId).map(wrap),
             Some(other) => Err(ScimError::invalid_filter(format!(
                 "filtering on members.{other} is not supported; use members.value"
             ))),
         };
     }
     if let Some(col) = column(kind, &leaf.path) {
-        return make(Target::Column(col));
+        return make(Target::Column(col)).map(wrap);
     }
     let base = doc_path(&leaf.path);
     if leaf.multi_valued {
         let rel = leaf.path.sub_attr.iter().cloned().collect();
-        return Ok(Query::Any {
+        return Ok(wrap(Query::Any {
             array: base,
             each: Box::new(make(Target::Doc(rel))?),
-        });
+        }));
     }
     let mut keys = base;
     keys.extend(leaf.path.sub_attr.iter().cloned());
-    make(Target::Doc(keys))
+    make(Target::Doc(keys)).map(wrap)
 }
 
 /// Build the query for a leaf inside a value path (paths relative to one element).
@@ -116,6 +119,12 @@ fn element_query(leaf: &Leaf, cmp: Option<(CompareOp, &CompValue)>) -> Result<Qu
     let fold_it = is_text(leaf.attr_type) && !leaf.case_exact;
     Ok(match cmp {
         None => Query::Present(target),
+        Some((CompareOp::Ne, v)) if *v != CompValue::Null => Query::Not(Box::new(Query::Compare {
+            target,
+            op: CompareOp::Eq,
+            value: literal(leaf, v)?,
+            fold: fold_it,
+        })),
         Some((op, v)) => Query::Compare {
             target,
             op,

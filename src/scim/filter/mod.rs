@@ -17,6 +17,9 @@
 //! - every other operator on a multi-valued attribute matches when any value matches, and never
 //!   matches an absent attribute;
 //! - dateTime values compare as instants, numbers numerically, strings lexicographically.
+//!
+//! Long `and`/`or` chains parse into balanced trees (see `parser`), so recursion over a
+//! filter tree stays shallow: at most [`MAX_FILTER_DEPTH`] nestings plus a logarithm.
 
 use std::fmt;
 

@@ -7,8 +7,12 @@
 //! unary     = "not" "(" or-expr ")" / "(" or-expr ")" / attrPath "pr"
 //!           / attrPath compareOp compValue / attrPath "[" or-expr "]"
 //! ```
-//! Precedence is `not` > `and` > `or`; `and`/`or` chains associate to the left. Inside
-//! `[...]` another value path is refused (RFC 7644 errata 4690/7322: valFilter does not nest).
+//! Precedence is `not` > `and` > `or`. A chain of one operator (`a or b or c or d`) becomes a
+//! balanced tree (`(a or b) or (c or d)`; for three operands `(a or b) or c`), which means
+//! the same, since both operators are associative, and keeps every recursive pass over the
+//! tree (checking, evaluation, SQL compilation, drop) logarithmic in the chain's length; only
+//! MAX_FILTER_LEN bounds a chain. Inside `[...]` another value path is refused (RFC 7644
+//! errata 4690/7322: valFilter does not nest).
 
 use crate::scim::attr::{AttrPath, check_name};
 use crate::scim::error::ScimError;
@@ -127,23 +131,21 @@ impl Parser<'_> {
     }
 
     fn or_expr(&mut self) -> Result<Filter, ScimError> {
-        let mut left = self.and_expr()?;
+        let mut operands = vec![self.and_expr()?];
         while self.at_keyword("or") {
             self.advance();
-            let right = self.and_expr()?;
-            left = Filter::Or(Box::new(left), Box::new(right));
+            operands.push(self.and_expr()?);
         }
-        Ok(left)
+        balance(operands, Filter::Or).ok_or_else(|| self.expected("an attribute path"))
     }
 
     fn and_expr(&mut self) -> Result<Filter, ScimError> {
-        let mut left = self.unary()?;
+        let mut operands = vec![self.unary()?];
         while self.at_keyword("and") {
             self.advance();
-            let right = self.unary()?;
-            left = Filter::And(Box::new(left), Box::new(right));
+            operands.push(self.unary()?);
         }
-        Ok(left)
+        balance(operands, Filter::And).ok_or_else(|| self.expected("an attribute path"))
     }
 
     /// `(...)` or `ex[...]` content: the nested expression and its closing token.
@@ -267,6 +269,19 @@ impl Parser<'_> {
     }
 }
 
+/// Join operands into a balanced tree; `None` only for no operands.
+fn balance(
+    mut operands: Vec<Filter>,
+    join: fn(Box<Filter>, Box<Filter>) -> Filter,
+) -> Option<Filter> {
+    if operands.len() <= 1 {
+        return operands.pop();
+    }
+    let right = operands.split_off(operands.len().div_ceil(2));
+    let left = balance(operands, join)?;
+    Some(join(Box::new(left), Box::new(balance(right, join)?)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -338,12 +353,16 @@ mod tests {
             ("  userName\t\teq   \"x\"  ", eq_s("userName", "x")),
             ("title PR", pr("title")),
             ("members.$ref pr", pr("members.$ref")),
-            // Precedence: not > and > or; chains associate to the left.
+            // Precedence: not > and > or.
             ("a pr or b pr and c pr", or(pr("a"), and(pr("b"), pr("c")))),
             ("a pr and b pr or c pr", or(and(pr("a"), pr("b")), pr("c"))),
             ("(a pr or b pr) and c pr", and(or(pr("a"), pr("b")), pr("c"))),
             ("a pr and b pr and c pr", and(and(pr("a"), pr("b")), pr("c"))),
             ("a pr or b pr or c pr", or(or(pr("a"), pr("b")), pr("c"))),
+            // Longer chains become balanced trees.
+            ("a pr or b pr or c pr or d pr", or(or(pr("a"), pr("b")), or(pr("c"), pr("d")))),
+            ("a pr and b pr and c pr and d pr and e pr", and(and(and(pr("a"), pr("b")), pr("c")), and(pr("d"), pr("e")))),
+            ("a pr or b pr and c pr and d pr or e pr", or(or(pr("a"), and(and(pr("b"), pr("c")), pr("d"))), pr("e"))),
             ("not (a pr) and b pr", and(not(pr("a")), pr("b"))),
             ("a pr OR NOT (b pr) AND c pr", or(pr("a"), and(not(pr("b")), pr("c")))),
             ("((a pr))", pr("a")),

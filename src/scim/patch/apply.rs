@@ -230,12 +230,17 @@ impl Engine<'_> {
         urn: &str,
         value: Option<&Value>,
     ) -> Result<(), ScimError> {
-        if op == OpKind::Remove || value.is_none_or(Value::is_null) {
+        let null = value.is_none_or(Value::is_null);
+        if op == OpKind::Add && null {
+            self.notes.push(format!("{urn}: null ignored"));
+            return Ok(());
+        }
+        if op == OpKind::Remove || null {
             let Some(Value::Object(ext)) = doc.get_mut(urn) else {
                 return Ok(());
             };
-            // Server-managed (readOnly) attributes such as the operator `status` survive the
-            // removal of the client's part of the extension (RFC 7644 3.5.2.2, last paragraph).
+            // RFC 7644 3.5.2.2 refuses the removal of readOnly attributes; rather than fail,
+            // the server-managed ones (the operator `status`) stay and the client's part goes.
             let schema = self.registry.schema(urn);
             let before = ext.len();
             ext.retain(|k, _| {

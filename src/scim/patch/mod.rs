@@ -6,6 +6,11 @@
 //! the domain applies as set changes. Errors are [`ScimError`](crate::scim::error::ScimError)s
 //! with the scimType RFC 7644 3.12 names (invalidPath, invalidFilter, noTarget, invalidValue,
 //! mutability, invalidSyntax). Every tolerance of real IdP traffic is described in `notes`.
+//!
+//! readOnly attributes are enforced here (an explicit path is refused, a path-less value has
+//! them ignored); immutability is not: the domain compares the patched document with the
+//! stored one through [`mutability::check_immutable`](crate::scim::mutability::check_immutable),
+//! which knows that an immutable attribute may be set while unassigned.
 
 mod apply;
 mod external;

@@ -394,6 +394,64 @@ fn extension_paths() {
 }
 
 #[test]
+fn pathless_wrappers_unknown_keys_and_nulls() {
+    let mut u = user();
+    let (_, notes) = ok(
+        ResourceKind::User,
+        &mut u,
+        json!([
+            {"op": "replace", "value": {
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                "urn:ietf:params:scim:schemas:core:2.0:User": {"displayName": "Core"},
+                "favouriteColour": "blue",
+                "nickName": null
+            }},
+            {"op": "add", "value": {ENTERPRISE_SCHEMA: null, "title": null}}
+        ]),
+    );
+    assert_eq!(u["displayName"], "Core");
+    assert!(u.get(ENTERPRISE_SCHEMA).is_none());
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("'favouriteColour' ignored")),
+        "{notes:?}"
+    );
+    assert!(
+        notes.contains(&"title: null ignored".to_string()),
+        "{notes:?}"
+    );
+}
+
+#[test]
+fn extension_removal_keeps_read_only_attributes() {
+    let mut u = user();
+    u.insert(
+        OPERATOR_SCHEMA.into(),
+        json!({"status": "Busy", "maxChats": 3}),
+    );
+    let (_, notes) = ok(
+        ResourceKind::User,
+        &mut u,
+        json!([{"op": "remove", "path": OPERATOR_SCHEMA}]),
+    );
+    assert_eq!(u[OPERATOR_SCHEMA], json!({"status": "Busy"}));
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.ends_with("readOnly attributes kept")),
+        "{notes:?}"
+    );
+    let err = fails(
+        ResourceKind::User,
+        &u,
+        json!([{"op": "add", "path": "name", "value": "Babs"}]),
+        &[],
+    );
+    assert_eq!(err.scim_type, Some(ScimType::InvalidValue));
+}
+
+#[test]
 fn password_is_discarded() {
     let mut u = user();
     let (out, notes) = ok(
