@@ -217,15 +217,16 @@ impl<D: Directory> Provisioning<D> {
         &self,
         ctx: &RequestCtx,
         current: &GroupRecord,
-        doc: Map<String, Value>,
+        mut doc: Map<String, Value>,
         members: Vec<MemberChange>,
-        notes: Vec<String>,
+        mut notes: Vec<String>,
         status: u16,
     ) -> Result<GroupDecision, DomainError> {
         let violations = mutability::check_immutable(&self.registry, KIND, &current.doc, &doc);
         if !violations.is_empty() {
             return Err(refuse(&violations));
         }
+        mutability::keep_stored_spelling(&self.registry, KIND, &current.doc, &mut doc, &mut notes);
         let id = Some(current.id.to_string());
         let doc_changed = doc != current.doc;
         let action = if doc_changed || members.is_empty() {

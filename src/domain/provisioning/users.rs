@@ -191,15 +191,17 @@ impl<D: Directory> Provisioning<D> {
         &self,
         ctx: &RequestCtx,
         current: &AccountRecord,
-        doc: Map<String, Value>,
+        mut doc: Map<String, Value>,
         catalog: Option<&[String]>,
-        notes: Vec<String>,
+        mut notes: Vec<String>,
         status: u16,
     ) -> Result<Decision<AccountWrite>, DomainError> {
         let violations = mutability::check_immutable(&self.registry, KIND, &current.doc, &doc);
         if !violations.is_empty() {
             return Err(refuse(&violations));
         }
+        // A resent immutable value that differs only in case keeps its stored spelling.
+        mutability::keep_stored_spelling(&self.registry, KIND, &current.doc, &mut doc, &mut notes);
         let id = Some(current.id.to_string());
         if doc == current.doc {
             return Ok(Decision {
