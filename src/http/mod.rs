@@ -17,7 +17,7 @@ use crate::domain::tenant::TokenSigner;
 use crate::store::Store;
 
 /// Largest accepted request body (also the advertised bulk `maxPayloadSize`).
-pub const MAX_PAYLOAD: usize = 1_048_576;
+pub const MAX_PAYLOAD: usize = crate::scim::bulk::MAX_PAYLOAD_SIZE;
 
 /// Shared state of every worker.
 pub struct AppState {

@@ -49,6 +49,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(web::patch().to(scim::patch_group))
                         .route(web::delete().to(scim::delete_group)),
                 )
+                .service(web::resource("/Bulk").route(web::post().to(scim::bulk)))
                 .service(web::resource("/.search").route(web::post().to(scim::search_root)))
                 .service(web::resource("/Me").to(scim::me))
                 .default_service(web::to(scim::not_found)),

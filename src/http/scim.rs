@@ -263,6 +263,12 @@ pub async fn search_root(state: web::Data<AppState>, auth: Authed, body: web::By
     Ok(list(list_response(all, Some(total), Some(start), n, None)))
 }
 
+/// `POST /Bulk` (RFC 7644 3.7).
+pub async fn bulk(state: web::Data<AppState>, auth: Authed, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    let v = parse_body(&body)?;
+    Ok(list(state.prov.bulk(&auth.0, &v).await?))
+}
+
 /// `/Me` is not supported (RFC 7644 3.11 allows 501).
 pub async fn me() -> Result<HttpResponse, ApiError> {
     Err(ScimError::new(501, None, "/Me is not supported: SCIM clients here are provisioning systems, not users").into())

@@ -11,3 +11,4 @@ pub mod resource;
 pub mod filter;
 pub mod mutability;
 pub mod patch;
+pub mod bulk;

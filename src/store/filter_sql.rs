@@ -215,9 +215,9 @@ fn text_op(sql: &mut Sql, lhs: &dyn Fn(&mut Sql), op: CompareOp, s: &str) {
         CompareOp::Sw => {
             sql.push("substr(");
             lhs(sql);
-            sql.push(", 1, ")
+            sql.push(", 1, CAST(")
                 .bind(Bind::Int(s.chars().count() as i64))
-                .push(") = ")
+                .push(" AS INTEGER)) = ")
                 .bind(Bind::Text(s.to_string()));
         }
         CompareOp::Ew => {
@@ -229,7 +229,7 @@ fn text_op(sql: &mut Sql, lhs: &dyn Fn(&mut Sql), op: CompareOp, s: &str) {
             if pg {
                 sql.push("right(");
                 lhs(sql);
-                sql.push(", ").bind(Bind::Int(s.chars().count() as i64));
+                sql.push(", CAST(").bind(Bind::Int(s.chars().count() as i64)).push(" AS INTEGER)");
             } else {
                 sql.push("substr(");
                 lhs(sql);

@@ -1,6 +1,7 @@
 //! Provisioning rules: SCIM requests applied to operator accounts and role groups, each
 //! leaving a sync event (in the write's transaction, or on its own for reads and refusals).
 
+mod bulk;
 mod groups;
 mod users;
 
