@@ -1,0 +1,519 @@
+//! `scim-bench`: a closed-loop load benchmark for a running scim-connector.
+//!
+//! ```text
+//! cargo run --release --bin scim-bench -- --base-url http://127.0.0.1:8080/scim/v2 \
+//!     --token <token> --connections 16 --users 5000 --group-members 100000 --pid <server pid>
+//! ```
+//!
+//! Every workload runs C connections in a closed loop, checks each answer for correctness
+//! (a wrong answer counts as an error) and prints requests, errors, throughput, latency
+//! percentiles and, given the server's pid, its CPU time per request and resident memory.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+
+#[derive(Parser, Clone)]
+#[command(about = "Closed-loop load benchmark for scim-connector")]
+struct Args {
+    /// SCIM base URL, e.g. http://127.0.0.1:8080/scim/v2.
+    #[arg(long)]
+    base_url: String,
+    /// Bearer token.
+    #[arg(long, env = "SCIM_BENCH_TOKEN")]
+    token: String,
+    /// Concurrent connections.
+    #[arg(long, default_value_t = 16)]
+    connections: usize,
+    /// Users created by `create_users` (and used by the read workloads).
+    #[arg(long, default_value_t = 5000)]
+    users: u64,
+    /// Members the big group is grown to by `group_add_members`.
+    #[arg(long, default_value_t = 100_000)]
+    group_members: u64,
+    /// Requests per fixed-size workload (get_by_filter, get_by_id, list_page, patch_user,
+    /// group_get_excluding_members, mixed).
+    #[arg(long, default_value_t = 50_000)]
+    requests: u64,
+    /// Requests of `group_get_full`.
+    #[arg(long, default_value_t = 50)]
+    full_reads: u64,
+    /// Server process id, for CPU time per request and resident memory.
+    #[arg(long)]
+    pid: Option<u32>,
+    /// Workloads to run (default: all, in order).
+    #[arg(long, value_delimiter = ',')]
+    workloads: Vec<String>,
+}
+
+/// Results of one workload.
+struct Stats {
+    name: &'static str,
+    ok: u64,
+    errors: u64,
+    elapsed: Duration,
+    /// (sequence number, latency in µs) of successful requests.
+    latencies: Vec<(u64, u32)>,
+    cpu_ticks: Option<u64>,
+    first_error: Option<String>,
+}
+
+fn percentile(sorted: &[u32], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    f64::from(sorted[idx]) / 1000.0
+}
+
+/// utime + stime of a process, in clock ticks.
+fn cpu_ticks(pid: Option<u32>) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid?)).ok()?;
+    let after = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+}
+
+/// Resident memory of a process, in MB.
+fn rss_mb(pid: Option<u32>) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", pid?)).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+impl Stats {
+    fn print(&self) {
+        let mut lat: Vec<u32> = self.latencies.iter().map(|(_, l)| *l).collect();
+        lat.sort_unstable();
+        let secs = self.elapsed.as_secs_f64().max(1e-9);
+        let total = self.ok + self.errors;
+        let cpu = self
+            .cpu_ticks
+            .filter(|_| total > 0)
+            .map(|t| format!("{:>7.1} µs", t as f64 * 10_000.0 / total as f64))
+            .unwrap_or_else(|| "      -".into());
+        println!(
+            "{:<28} {:>8} {:>7} {:>10.0}/s  p50 {:>7.2} ms  p95 {:>7.2} ms  p99 {:>7.2} ms  cpu/req {}",
+            self.name,
+            total,
+            self.errors,
+            self.ok as f64 / secs,
+            percentile(&lat, 0.50),
+            percentile(&lat, 0.95),
+            percentile(&lat, 0.99),
+            cpu
+        );
+        if let Some(e) = &self.first_error {
+            println!("    first error: {e}");
+        }
+    }
+}
+
+/// Shared client state.
+struct Bench {
+    http: reqwest::Client,
+    base: String,
+    auth: String,
+    run: String,
+    user_ids: Mutex<Vec<Option<String>>>,
+}
+
+type Check = Result<(), String>;
+
+impl Bench {
+    async fn send(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> Result<(u16, Value), String> {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("Authorization", &self.auth)
+            .header("Content-Type", "application/scim+json");
+        if let Some(b) = body {
+            req = req.body(b.to_string());
+        }
+        let res = req.send().await.map_err(|e| format!("transport: {e}"))?;
+        let status = res.status().as_u16();
+        let bytes = res.bytes().await.map_err(|e| format!("body: {e}"))?;
+        let v = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).map_err(|e| format!("json: {e}"))?
+        };
+        Ok((status, v))
+    }
+
+    fn user_name(&self, i: u64) -> String {
+        format!("bench-{}-{i:07}@example.com", self.run)
+    }
+
+    /// A realistic user of about 650 bytes with the enterprise extension.
+    fn user_body(&self, i: u64) -> Value {
+        json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User",
+                        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
+            "userName": self.user_name(i),
+            "externalId": format!("00u{}{i:07}", self.run),
+            "name": {"givenName": "Bench", "familyName": format!("User{i}"), "formatted": format!("Bench User{i}")},
+            "displayName": format!("Bench User {i}"),
+            "emails": [{"value": self.user_name(i), "type": "work", "primary": true}],
+            "phoneNumbers": [{"value": "+1 555 0100", "type": "mobile"}],
+            "locale": "en-US",
+            "timezone": "America/Toronto",
+            "title": "Support agent",
+            "active": true,
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {
+                "employeeNumber": format!("{i}"),
+                "department": "Customer Care",
+                "organization": "Dial AI",
+                "costCenter": "CC-42"
+            }
+        })
+    }
+
+    async fn id(&self, i: u64) -> Result<String, String> {
+        self.user_ids
+            .lock()
+            .await
+            .get(i as usize)
+            .cloned()
+            .flatten()
+            .ok_or_else(|| format!("user {i} was not created"))
+    }
+
+    async fn create(&self, i: u64) -> Check {
+        let (s, v) = self.send(reqwest::Method::POST, "/Users", Some(&self.user_body(i))).await?;
+        if s != 201 || v["userName"] != self.user_name(i) {
+            return Err(format!("create: {s} {v}"));
+        }
+        let id = v["id"].as_str().ok_or("create: no id")?.to_string();
+        let mut ids = self.user_ids.lock().await;
+        if ids.len() <= i as usize {
+            ids.resize(i as usize + 1, None);
+        }
+        ids[i as usize] = Some(id);
+        Ok(())
+    }
+
+    async fn get_by_filter(&self, i: u64) -> Check {
+        let name = self.user_name(i);
+        let path = format!("/Users?filter=userName%20eq%20%22{}%22", name.replace('@', "%40"));
+        let (s, v) = self.send(reqwest::Method::GET, &path, None).await?;
+        if s != 200 || v["totalResults"] != 1 || v["Resources"][0]["userName"] != name {
+            return Err(format!("filter: {s} {v}"));
+        }
+        Ok(())
+    }
+
+    async fn filter_miss_then_create(&self, i: u64) -> Check {
+        let name = self.user_name(i);
+        let path = format!("/Users?filter=userName%20eq%20%22{}%22", name.replace('@', "%40"));
+        let (s, v) = self.send(reqwest::Method::GET, &path, None).await?;
+        if s != 200 || v["totalResults"] != 0 {
+            return Err(format!("filter miss: {s} {v}"));
+        }
+        self.create(i).await
+    }
+
+    async fn get_by_id(&self, i: u64) -> Check {
+        let id = self.id(i).await?;
+        let (s, v) = self.send(reqwest::Method::GET, &format!("/Users/{id}"), None).await?;
+        if s != 200 || v["id"] != id.as_str() {
+            return Err(format!("get: {s} {v}"));
+        }
+        Ok(())
+    }
+
+    async fn list_page(&self, start: u64, users: u64) -> Check {
+        let path = format!("/Users?startIndex={start}&count=100");
+        let (s, v) = self.send(reqwest::Method::GET, &path, None).await?;
+        let n = v["Resources"].as_array().map_or(0, Vec::len) as u64;
+        let total = v["totalResults"].as_u64().unwrap_or(0);
+        if s != 200 || v["startIndex"] != start || total < users || n != 100.min(total + 1 - start) {
+            return Err(format!("page: {s} n={n} total={total}"));
+        }
+        Ok(())
+    }
+
+    async fn patch_active(&self, i: u64, active: bool) -> Check {
+        let id = self.id(i).await?;
+        let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "replace", "path": "active", "value": active}]});
+        let (s, v) = self.send(reqwest::Method::PATCH, &format!("/Users/{id}"), Some(&body)).await?;
+        if s != 200 || v["active"] != active {
+            return Err(format!("patch: {s} {v}"));
+        }
+        Ok(())
+    }
+
+    async fn put_user(&self, i: u64) -> Check {
+        let id = self.id(i).await?;
+        let mut body = self.user_body(i);
+        body["displayName"] = Value::String(format!("Renamed {i}"));
+        let (s, v) = self.send(reqwest::Method::PUT, &format!("/Users/{id}"), Some(&body)).await?;
+        if s != 200 || v["displayName"] != format!("Renamed {i}") {
+            return Err(format!("put: {s} {v}"));
+        }
+        Ok(())
+    }
+
+    async fn member_op(&self, group: &str, i: u64, op: &str) -> Check {
+        let id = self.id(i).await?;
+        let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": op, "path": "members", "value": [{"value": id}]}]});
+        let (s, v) = self.send(reqwest::Method::PATCH, &format!("/Groups/{group}"), Some(&body)).await?;
+        if s != 204 {
+            return Err(format!("member {op}: {s} {v}"));
+        }
+        Ok(())
+    }
+
+    async fn create_group(&self, name: &str) -> Result<String, String> {
+        let body = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": name});
+        let (s, v) = self.send(reqwest::Method::POST, "/Groups", Some(&body)).await?;
+        if s != 201 {
+            return Err(format!("create group: {s} {v}"));
+        }
+        Ok(v["id"].as_str().unwrap_or_default().to_string())
+    }
+
+    async fn group_get(&self, group: &str, excluded: bool, expect_members: u64) -> Check {
+        let path = if excluded {
+            format!("/Groups/{group}?excludedAttributes=members")
+        } else {
+            format!("/Groups/{group}")
+        };
+        let (s, v) = self.send(reqwest::Method::GET, &path, None).await?;
+        let n = v["members"].as_array().map_or(0, Vec::len) as u64;
+        let ok = s == 200 && if excluded { v.get("members").is_none() } else { n == expect_members };
+        if !ok {
+            return Err(format!("group get: {s} members={n}"));
+        }
+        Ok(())
+    }
+}
+
+/// Run `op(seq)` for seq in 0..total on `conns` closed-loop connections.
+async fn run<F, Fut>(name: &'static str, conns: usize, total: u64, pid: Option<u32>, op: F) -> Stats
+where
+    F: Fn(u64) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Check> + Send,
+{
+    let op = Arc::new(op);
+    let next = Arc::new(AtomicU64::new(0));
+    let cpu0 = cpu_ticks(pid);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..conns {
+        let (op, next) = (op.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let (mut errors, mut first) = (0u64, None);
+            loop {
+                let seq = next.fetch_add(1, Ordering::Relaxed);
+                if seq >= total {
+                    break;
+                }
+                let t = Instant::now();
+                match op(seq).await {
+                    Ok(()) => lat.push((seq, t.elapsed().as_micros().min(u128::from(u32::MAX)) as u32)),
+                    Err(e) => {
+                        errors += 1;
+                        first.get_or_insert(e);
+                    }
+                }
+            }
+            (lat, errors, first)
+        }));
+    }
+    let mut stats = Stats {
+        name,
+        ok: 0,
+        errors: 0,
+        elapsed: Duration::ZERO,
+        latencies: Vec::new(),
+        cpu_ticks: None,
+        first_error: None,
+    };
+    for t in tasks {
+        if let Ok((lat, errors, first)) = t.await {
+            stats.ok += lat.len() as u64;
+            stats.latencies.extend(lat);
+            stats.errors += errors;
+            if stats.first_error.is_none() {
+                stats.first_error = first;
+            }
+        }
+    }
+    stats.elapsed = start.elapsed();
+    stats.cpu_ticks = cpu0.zip(cpu_ticks(pid)).map(|(a, b)| b.saturating_sub(a));
+    stats
+}
+
+fn wanted(args: &Args, name: &str) -> bool {
+    args.workloads.is_empty() || args.workloads.iter().any(|w| w == name)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.connections)
+        .timeout(Duration::from_secs(30))
+        .build()?;
+    let bench = Arc::new(Bench {
+        http,
+        base: args.base_url.trim_end_matches('/').to_string(),
+        auth: format!("Bearer {}", args.token),
+        run: format!("{:x}", rand::random::<u32>()),
+        user_ids: Mutex::new(Vec::new()),
+    });
+    let (c, pid, users) = (args.connections, args.pid, args.users);
+    let mut failed = 0u64;
+    println!(
+        "scim-bench: {} connections, {} users, group of {}, run {}",
+        c, users, args.group_members, bench.run
+    );
+    println!(
+        "{:<28} {:>8} {:>7} {:>12}  {:>14}  {:>14}  {:>14}  {}",
+        "workload", "requests", "errors", "throughput", "", "", "", ""
+    );
+    let mut report = |s: Stats| {
+        failed += s.errors;
+        s.print();
+        s
+    };
+
+    // Always create the users: the read workloads need them.
+    let b = bench.clone();
+    report(run("create_users", c, users, pid, move |i| {
+        let b = b.clone();
+        async move { b.create(i).await }
+    })
+    .await);
+
+    let n = args.requests;
+    if wanted(&args, "get_by_filter") {
+        let b = bench.clone();
+        report(run("get_by_filter", c, n, pid, move |_| {
+            let b = b.clone();
+            async move { b.get_by_filter(rand::random::<u64>() % users).await }
+        })
+        .await);
+    }
+    if wanted(&args, "get_by_id") {
+        let b = bench.clone();
+        report(run("get_by_id", c, n, pid, move |_| {
+            let b = b.clone();
+            async move { b.get_by_id(rand::random::<u64>() % users).await }
+        })
+        .await);
+    }
+    if wanted(&args, "list_page") {
+        let b = bench.clone();
+        let pages = users.saturating_sub(99).max(1);
+        report(run("list_page", c, n / 10, pid, move |_| {
+            let b = b.clone();
+            async move { b.list_page(1 + rand::random::<u64>() % pages, users).await }
+        })
+        .await);
+    }
+    if wanted(&args, "patch_user") {
+        let b = bench.clone();
+        report(run("patch_user", c, n, pid, move |seq| {
+            let b = b.clone();
+            async move { b.patch_active(rand::random::<u64>() % users, seq % 2 == 1).await }
+        })
+        .await);
+    }
+
+    let m = args.group_members;
+    let group = if wanted(&args, "group_add_members") || wanted(&args, "group_get_full") {
+        // The big group needs M users: create the ones beyond the first `users`.
+        if m > users {
+            let b = bench.clone();
+            report(run("create_users (for group)", c, m - users, pid, move |i| {
+                let b = b.clone();
+                async move { b.create(users + i).await }
+            })
+            .await);
+        }
+        let gid = bench.create_group(&format!("bench-{}-big", bench.run)).await.map_err(anyhow::Error::msg)?;
+        let b = bench.clone();
+        let g = gid.clone();
+        let s = report(run("group_add_members", c, m, pid, move |i| {
+            let (b, g) = (b.clone(), g.clone());
+            async move { b.member_op(&g, i, "add").await }
+        })
+        .await);
+        let window = 1000.min(m / 2).max(1);
+        let p50_of = |lo: u64, hi: u64| {
+            let mut l: Vec<u32> = s.latencies.iter().filter(|(q, _)| *q >= lo && *q < hi).map(|(_, l)| *l).collect();
+            l.sort_unstable();
+            percentile(&l, 0.5)
+        };
+        let (first, last) = (p50_of(0, window), p50_of(m - window, m));
+        println!(
+            "    first {window} adds p50 {first:.2} ms, last {window} adds p50 {last:.2} ms, ratio {:.2}",
+            last / first.max(1e-9)
+        );
+        Some(gid)
+    } else {
+        None
+    };
+    if let Some(gid) = &group {
+        if wanted(&args, "group_get_excluding_members") {
+            let b = bench.clone();
+            let g = gid.clone();
+            report(run("group_get_excluding_members", c, n, pid, move |_| {
+                let (b, g) = (b.clone(), g.clone());
+                async move { b.group_get(&g, true, 0).await }
+            })
+            .await);
+        }
+        if wanted(&args, "group_get_full") {
+            let b = bench.clone();
+            let g = gid.clone();
+            report(run("group_get_full", c.min(4), args.full_reads, pid, move |_| {
+                let (b, g) = (b.clone(), g.clone());
+                async move { b.group_get(&g, false, m).await }
+            })
+            .await);
+        }
+    }
+
+    if wanted(&args, "mixed") {
+        // An Okta-like sync: 35% filter hits, 10% filter-miss-then-create, 15% GET by id,
+        // 15% PATCH active, 10% PUT, 10% group member add/remove, 5% page of 100.
+        let gid = bench.create_group(&format!("bench-{}-mixed", bench.run)).await.map_err(anyhow::Error::msg)?;
+        let fresh = Arc::new(AtomicU64::new(users.max(m) + 1));
+        let b = bench.clone();
+        report(run("mixed", c, n, pid, move |seq| {
+            let (b, g, fresh) = (b.clone(), gid.clone(), fresh.clone());
+            async move {
+                let i = rand::random::<u64>() % users;
+                match rand::random::<u64>() % 100 {
+                    0..35 => b.get_by_filter(i).await,
+                    35..45 => b.filter_miss_then_create(fresh.fetch_add(1, Ordering::Relaxed)).await,
+                    45..60 => b.get_by_id(i).await,
+                    60..75 => b.patch_active(i, seq % 2 == 1).await,
+                    75..85 => b.put_user(i).await,
+                    85..95 => b.member_op(&g, i, if seq % 2 == 0 { "add" } else { "remove" }).await,
+                    _ => b.list_page(1 + i.min(users.saturating_sub(100)), users).await,
+                }
+            }
+        })
+        .await);
+    }
+
+    if let Some(mb) = rss_mb(pid) {
+        println!("server resident memory after the run: {mb:.1} MB");
+    }
+    if failed > 0 {
+        anyhow::bail!("{failed} requests failed or answered wrongly");
+    }
+    Ok(())
+}
