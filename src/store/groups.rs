@@ -28,15 +28,20 @@ const CHUNK: usize = 5000;
 /// Membership statements on a connection of either backend (inside a write transaction).
 pub trait MembershipSql {
     /// Refuse ids that are not live users of the tenant (400 invalidValue, nothing applied).
-    fn check_members(&mut self, tenant: &str, ids: &[String]) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Apply one delta; O(k) in the number of ids named, whatever the group size.
+    fn check_members(
+        &mut self,
+        tenant: &str,
+        ids: &[String],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Apply one delta; O(k) in the number of ids named, whatever the group size. Returns the
+    /// number of membership rows inserted or deleted (0: the delta changed nothing).
     fn apply_change(
         &mut self,
         tenant: &str,
         group: &str,
         change: &MemberChange,
         now: i64,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
 }
 
 fn id_strings(ids: &[AccountId]) -> Vec<String> {
@@ -50,7 +55,11 @@ fn id_strings(ids: &[AccountId]) -> Vec<String> {
 macro_rules! impl_membership_sql {
     ($conn:ty) => {
         impl MembershipSql for $conn {
-            async fn check_members(&mut self, tenant: &str, ids: &[String]) -> Result<(), StoreError> {
+            async fn check_members(
+                &mut self,
+                tenant: &str,
+                ids: &[String],
+            ) -> Result<(), StoreError> {
                 let mut found: HashSet<String> = HashSet::with_capacity(ids.len());
                 for chunk in ids.chunks(CHUNK) {
                     let rows: Vec<String> = users::table
@@ -62,14 +71,20 @@ macro_rules! impl_membership_sql {
                         .await?;
                     found.extend(rows);
                 }
-                let missing: Vec<&str> = ids.iter().filter(|i| !found.contains(*i)).map(String::as_str).collect();
+                let missing: Vec<&str> = ids
+                    .iter()
+                    .filter(|i| !found.contains(*i))
+                    .map(String::as_str)
+                    .collect();
                 if missing.is_empty() {
                     Ok(())
                 } else {
-                    Err(StoreError::Domain(DomainError::Scim(ScimError::invalid_value(format!(
-                        "not a user of this tenant: {}",
-                        missing.join(", ")
-                    )))))
+                    Err(StoreError::Domain(DomainError::Scim(
+                        ScimError::invalid_value(format!(
+                            "not a user of this tenant: {}",
+                            missing.join(", ")
+                        )),
+                    )))
                 }
             }
 
@@ -79,7 +94,7 @@ macro_rules! impl_membership_sql {
                 group: &str,
                 change: &MemberChange,
                 now: i64,
-            ) -> Result<(), StoreError> {
+            ) -> Result<usize, StoreError> {
                 let add = |ids: &[String]| -> Vec<NewMembership> {
                     ids.iter()
                         .map(|u| NewMembership {
@@ -90,12 +105,13 @@ macro_rules! impl_membership_sql {
                         })
                         .collect()
                 };
+                let mut changed = 0;
                 match change {
                     MemberChange::Add(ids) => {
                         let ids = id_strings(ids);
                         self.check_members(tenant, &ids).await?;
                         for row in add(&ids) {
-                            diesel::insert_into(memberships::table)
+                            changed += diesel::insert_into(memberships::table)
                                 .values(&row)
                                 .on_conflict_do_nothing()
                                 .execute(self)
@@ -105,7 +121,7 @@ macro_rules! impl_membership_sql {
                     MemberChange::Remove(ids) => {
                         let ids = id_strings(ids);
                         for chunk in ids.chunks(CHUNK) {
-                            diesel::delete(
+                            changed += diesel::delete(
                                 memberships::table
                                     .filter(memberships::group_id.eq(group))
                                     .filter(memberships::user_id.eq_any(chunk)),
@@ -115,16 +131,18 @@ macro_rules! impl_membership_sql {
                         }
                     }
                     MemberChange::RemoveAll => {
-                        diesel::delete(memberships::table.filter(memberships::group_id.eq(group)))
-                            .execute(self)
-                            .await?;
+                        changed += diesel::delete(
+                            memberships::table.filter(memberships::group_id.eq(group)),
+                        )
+                        .execute(self)
+                        .await?;
                     }
                     MemberChange::Replace(ids) => {
                         let ids = id_strings(ids);
                         self.check_members(tenant, &ids).await?;
                         // The delta is computed by the database: drop who is not in the new set,
                         // insert who is missing (existing rows are a no-op).
-                        diesel::delete(
+                        changed += diesel::delete(
                             memberships::table
                                 .filter(memberships::group_id.eq(group))
                                 .filter(memberships::user_id.ne_all(&ids)),
@@ -132,7 +150,7 @@ macro_rules! impl_membership_sql {
                         .execute(self)
                         .await?;
                         for row in add(&ids) {
-                            diesel::insert_into(memberships::table)
+                            changed += diesel::insert_into(memberships::table)
                                 .values(&row)
                                 .on_conflict_do_nothing()
                                 .execute(self)
@@ -140,7 +158,7 @@ macro_rules! impl_membership_sql {
                         }
                     }
                 }
-                Ok(())
+                Ok(changed)
             }
         }
     };
@@ -249,9 +267,10 @@ impl Store {
     ) -> Result<Listing<GroupRecord>, StoreError> {
         let (page, count) = list_sql(self.dialect(), Table::Groups, &tenant.to_string(), query);
         let (rows, total): (Vec<GroupRow>, Option<i64>) = with_conn!(self, |c, _d| {
-            let rows: Vec<GroupRow> = bind_all(diesel::sql_query(page.text).into_boxed(), &page.binds)
-                .load(c)
-                .await?;
+            let rows: Vec<GroupRow> =
+                bind_all(diesel::sql_query(page.text).into_boxed(), &page.binds)
+                    .load(c)
+                    .await?;
             let total = match count {
                 Some(q) => {
                     let r: CountRow = bind_all(diesel::sql_query(q.text).into_boxed(), &q.binds)
@@ -309,39 +328,41 @@ impl Store {
                 let read_version = row.version;
                 let current = row.into_record();
                 let decision = decide(&current)?;
-                if decision.write.is_none() && decision.members.is_empty() {
+                let mut rows_changed = 0;
+                for change in &decision.members {
+                    rows_changed += c.apply_change(&tenant_s, &id_s, change, now).await?;
+                }
+                if decision.write.is_none() && rows_changed == 0 {
+                    // RFC 7644 3.5.2.1: adding a member already present (or removing an absent
+                    // one) "SHALL NOT change the modify timestamp of the resource": no version
+                    // bump either, only the event and the last-sync columns.
                     c.write_event(&decision.event).await?;
                     c.write_last_sync(&decision.event, now).await?;
                     return Ok(current);
                 }
-                for change in &decision.members {
-                    c.apply_change(&tenant_s, &id_s, change, now).await?;
-                }
                 let client = decision.event.client.map(|c| c.to_string());
                 let updated: Option<GroupRow> = match &decision.write {
-                    Some(w) => {
-                        diesel::update(
-                            groups::table
-                                .filter(groups::id.eq(&id_s))
-                                .filter(groups::version.eq(read_version))
-                                .filter(groups::deleted_at.is_null()),
-                        )
-                        .set((
-                            groups::display_name.eq(&w.display_name),
-                            groups::display_name_key.eq(fold(&w.display_name)),
-                            groups::external_id.eq(&w.external_id),
-                            groups::doc.eq(serde_json::Value::Object(w.doc.clone()).to_string()),
-                            groups::version.eq(read_version + 1),
-                            groups::updated_at.eq(now),
-                            groups::last_sync_at.eq(now),
-                            groups::last_sync_client.eq(&client),
-                            groups::last_sync_outcome.eq("ok"),
-                        ))
-                        .returning(GroupRow::as_returning())
-                        .get_result(c)
-                        .await
-                        .optional()?
-                    }
+                    Some(w) => diesel::update(
+                        groups::table
+                            .filter(groups::id.eq(&id_s))
+                            .filter(groups::version.eq(read_version))
+                            .filter(groups::deleted_at.is_null()),
+                    )
+                    .set((
+                        groups::display_name.eq(&w.display_name),
+                        groups::display_name_key.eq(fold(&w.display_name)),
+                        groups::external_id.eq(&w.external_id),
+                        groups::doc.eq(serde_json::Value::Object(w.doc.clone()).to_string()),
+                        groups::version.eq(read_version + 1),
+                        groups::updated_at.eq(now),
+                        groups::last_sync_at.eq(now),
+                        groups::last_sync_client.eq(&client),
+                        groups::last_sync_outcome.eq("ok"),
+                    ))
+                    .returning(GroupRow::as_returning())
+                    .get_result(c)
+                    .await
+                    .optional()?,
                     None => {
                         // Membership deltas commute: bump the version without a compare
                         // (unless If-Match asked for one), so concurrent adds all succeed.
@@ -356,17 +377,17 @@ impl Store {
                                 .filter(groups::deleted_at.is_null())
                                 .filter(groups::version.between(lo, hi)),
                         )
-                            .set((
-                                groups::version.eq(groups::version + 1),
-                                groups::updated_at.eq(now),
-                                groups::last_sync_at.eq(now),
-                                groups::last_sync_client.eq(&client),
-                                groups::last_sync_outcome.eq("ok"),
-                            ))
-                            .returning(GroupRow::as_returning())
-                            .get_result(c)
-                            .await
-                            .optional()?
+                        .set((
+                            groups::version.eq(groups::version + 1),
+                            groups::updated_at.eq(now),
+                            groups::last_sync_at.eq(now),
+                            groups::last_sync_client.eq(&client),
+                            groups::last_sync_outcome.eq("ok"),
+                        ))
+                        .returning(GroupRow::as_returning())
+                        .get_result(c)
+                        .await
+                        .optional()?
                     }
                 };
                 let Some(updated) = updated else {
