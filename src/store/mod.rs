@@ -12,6 +12,7 @@ pub mod events;
 pub mod filter_sql;
 pub mod groups;
 pub mod models;
+pub mod roles;
 pub mod schema;
 
 use std::time::Duration;
