@@ -212,6 +212,17 @@ on_both!(
         assert_eq!(got.status, 200);
         assert_eq!(got.body["members"].as_array().unwrap().len(), 2);
         assert_eq!(got.body["displayName"], "Maintainer");
+        // `display` follows the user: it is read from the account, not stored with the group.
+        let rename =
+            patch(json!([{"op": "replace", "path": "displayName", "value": "Ann Renamed"}]));
+        let r = app
+            .req("PATCH", &format!("Users/{}", ids[0]), Some(rename))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let got = app.req("GET", &format!("Groups/{gid}"), None).await;
+        let members = got.body["members"].as_array().unwrap();
+        let m = members.iter().find(|m| m["value"] == ids[0].as_str());
+        assert_eq!(m.expect("member")["display"], "Ann Renamed");
     }
 );
 
@@ -1241,6 +1252,19 @@ on_both!(
             204
         );
         assert!(roles(&app, &ids[1]).await.is_empty());
+        // A mapping made before the group exists applies once it is pushed.
+        app.store
+            .map_role(app.tenant, "Night Shift", "Maintainer")
+            .await
+            .unwrap();
+        let night = create_group(&app, group("night shift", &[&ids[1]])).await;
+        assert_eq!(roles(&app, &ids[1]).await, ["Maintainer"]);
+        assert_eq!(
+            app.req("DELETE", &format!("Groups/{night}"), None)
+                .await
+                .status,
+            204
+        );
         // Mappings are per tenant: another tenant's mapping of the same name changes nothing here.
         let _t2 = app.other_tenant_token("t2").await;
         let t2 = app.store.tenant_by_slug("t2").await.unwrap().unwrap();
