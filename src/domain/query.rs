@@ -47,6 +47,8 @@ pub enum Target {
     Doc(Vec<String>),
     /// A group's member ids (membership rows).
     MemberId,
+    /// A user's group ids (membership rows of live groups): the derived `groups` attribute.
+    GroupId,
 }
 
 /// A literal to compare with.

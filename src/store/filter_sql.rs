@@ -9,8 +9,29 @@ use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::serialize::ToSql;
 use diesel::sql_types::{BigInt, Bool, Double, HasSqlType, Text};
 
+use crate::domain::account::fold;
 use crate::domain::query::{Column, CompareOp, Literal, Page, Query, Sort, Target};
 use crate::store::Dialect;
+
+diesel::define_sql_function! {
+    /// `domain::account::fold` in SQL on SQLite, whose own `lower` folds ASCII only.
+    fn scim_fold(x: diesel::sql_types::Nullable<Text>) -> diesel::sql_types::Nullable<Text>;
+}
+
+/// Register the SQL functions compiled filters use on a SQLite connection (at connect).
+pub fn register_sqlite_functions(conn: &mut diesel::SqliteConnection) -> diesel::QueryResult<()> {
+    scim_fold_utils::register_impl(conn, |x: Option<String>| x.map(|s| fold(&s)))
+}
+
+/// The opening of a case-folding call: the literal it is compared with was folded by
+/// `domain::account::fold`, so the column must fold Unicode the same way (RFC 7643 2.3.1
+/// caseExact=false). PostgreSQL's `lower` folds Unicode under a UTF-8 ctype.
+fn fold_open(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Postgres => "lower(",
+        Dialect::Sqlite => "scim_fold(",
+    }
+}
 
 /// A bound parameter.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,7 +98,10 @@ impl Sql {
 }
 
 /// Bind every parameter onto a boxed raw query.
-pub fn bind_all<'f, DB>(mut q: BoxedSqlQuery<'f, DB, SqlQuery>, binds: &[Bind]) -> BoxedSqlQuery<'f, DB, SqlQuery>
+pub fn bind_all<'f, DB>(
+    mut q: BoxedSqlQuery<'f, DB, SqlQuery>,
+    binds: &[Bind],
+) -> BoxedSqlQuery<'f, DB, SqlQuery>
 where
     DB: Backend + HasSqlType<Text> + HasSqlType<BigInt> + HasSqlType<Bool> + HasSqlType<Double>,
     String: ToSql<Text, DB>,
@@ -116,6 +140,24 @@ fn column_sql(table: Table, c: Column) -> (&'static str, Option<&'static str>) {
         (_, Column::GroupDisplayName) => ("t.display_name", Some("t.display_name_key")),
         // A column the table does not have never matches; the mapping never produces it.
         (Table::Groups, _) => ("NULL", None),
+    }
+}
+
+/// The membership rows of the row `t` with a live other end, as an unclosed
+/// `EXISTS (SELECT … WHERE …` and the column holding the other end's id: a group's members
+/// (`MemberId`) or a user's groups (`GroupId`).
+fn membership(target: &Target) -> (&'static str, &'static str) {
+    match target {
+        Target::GroupId => (
+            "EXISTS (SELECT 1 FROM memberships m JOIN groups mg ON mg.id = m.group_id \
+             WHERE m.user_id = t.id AND mg.deleted_at IS NULL",
+            "m.group_id",
+        ),
+        _ => (
+            "EXISTS (SELECT 1 FROM memberships m JOIN users mu ON mu.id = m.user_id \
+             WHERE m.group_id = t.id AND mu.deleted_at IS NULL",
+            "m.user_id",
+        ),
     }
 }
 
@@ -185,7 +227,12 @@ fn json_value_pg(sql: &mut Sql, scope: Scope, keys: &[String]) {
 fn text_op(sql: &mut Sql, lhs: &dyn Fn(&mut Sql), op: CompareOp, s: &str) {
     let pg = sql.dialect == Dialect::Postgres;
     match op {
-        CompareOp::Eq | CompareOp::Ne | CompareOp::Gt | CompareOp::Ge | CompareOp::Lt | CompareOp::Le => {
+        CompareOp::Eq
+        | CompareOp::Ne
+        | CompareOp::Gt
+        | CompareOp::Ge
+        | CompareOp::Lt
+        | CompareOp::Le => {
             if op == CompareOp::Ne {
                 sql.push("(");
                 lhs(sql);
@@ -229,7 +276,9 @@ fn text_op(sql: &mut Sql, lhs: &dyn Fn(&mut Sql), op: CompareOp, s: &str) {
             if pg {
                 sql.push("right(");
                 lhs(sql);
-                sql.push(", CAST(").bind(Bind::Int(s.chars().count() as i64)).push(" AS INTEGER)");
+                sql.push(", CAST(")
+                    .bind(Bind::Int(s.chars().count() as i64))
+                    .push(" AS INTEGER)");
             } else {
                 sql.push("substr(");
                 lhs(sql);
@@ -269,7 +318,11 @@ fn compile_in(sql: &mut Sql, table: Table, q: &Query, scope: Scope) {
         Query::And(a, b) | Query::Or(a, b) => {
             sql.push("(");
             compile_in(sql, table, a, scope);
-            sql.push(if matches!(q, Query::And(..)) { " AND " } else { " OR " });
+            sql.push(if matches!(q, Query::And(..)) {
+                " AND "
+            } else {
+                " OR "
+            });
             compile_in(sql, table, b, scope);
             sql.push(")");
         }
@@ -314,17 +367,17 @@ fn present(sql: &mut Sql, table: Table, target: &Target, scope: Scope) {
             let (col, _) = column_sql(table, *c);
             sql.push("(").push(col).push(" IS NOT NULL)");
         }
-        Target::MemberId => {
-            sql.push(
-                "EXISTS (SELECT 1 FROM memberships m JOIN users mu ON mu.id = m.user_id \
-                 WHERE m.group_id = t.id AND mu.deleted_at IS NULL)",
-            );
+        Target::MemberId | Target::GroupId => {
+            let (exists, _) = membership(target);
+            sql.push(exists).push(")");
         }
         Target::Doc(keys) => match sql.dialect {
             Dialect::Postgres => {
                 sql.push("coalesce(");
                 json_value_pg(sql, scope, keys);
-                sql.push(" NOT IN ('null'::jsonb, '\"\"'::jsonb, '[]'::jsonb, '{}'::jsonb), false)");
+                sql.push(
+                    " NOT IN ('null'::jsonb, '\"\"'::jsonb, '[]'::jsonb, '{}'::jsonb), false)",
+                );
             }
             Dialect::Sqlite => {
                 sql.push("coalesce(");
@@ -335,7 +388,15 @@ fn present(sql: &mut Sql, table: Table, target: &Target, scope: Scope) {
     }
 }
 
-fn compare(sql: &mut Sql, table: Table, target: &Target, op: CompareOp, value: &Literal, fold: bool, scope: Scope) {
+fn compare(
+    sql: &mut Sql,
+    table: Table,
+    target: &Target,
+    op: CompareOp,
+    value: &Literal,
+    fold: bool,
+    scope: Scope,
+) {
     // RFC 7644 3.4.2.2: `eq null` / `ne null` behave as absence / presence tests.
     if *value == Literal::Null {
         if op == CompareOp::Ne {
@@ -348,18 +409,21 @@ fn compare(sql: &mut Sql, table: Table, target: &Target, op: CompareOp, value: &
         return;
     }
     match target {
-        Target::MemberId => {
+        Target::MemberId | Target::GroupId => {
             let Literal::Str(s) = value else {
                 sql.push("1 = 0");
                 return;
             };
-            sql.push(
-                "EXISTS (SELECT 1 FROM memberships m JOIN users mu ON mu.id = m.user_id \
-                 WHERE m.group_id = t.id AND mu.deleted_at IS NULL AND ",
+            let (exists, other_end) = membership(target);
+            sql.push(exists).push(" AND ");
+            text_op(
+                sql,
+                &|s: &mut Sql| {
+                    s.push(other_end);
+                },
+                op,
+                s,
             );
-            text_op(sql, &|s: &mut Sql| {
-                s.push("m.user_id");
-            }, op, s);
             sql.push(")");
         }
         Target::Column(c) => {
@@ -369,7 +433,7 @@ fn compare(sql: &mut Sql, table: Table, target: &Target, op: CompareOp, value: &
                     let lhs = |q: &mut Sql| {
                         match (fold, key) {
                             (true, Some(k)) => q.push(k),
-                            (true, None) => q.push("lower(").push(col).push(")"),
+                            (true, None) => q.push(fold_open(q.dialect)).push(col).push(")"),
                             (false, _) => q.push(col),
                         };
                     };
@@ -385,7 +449,7 @@ fn compare(sql: &mut Sql, table: Table, target: &Target, op: CompareOp, value: &
             Literal::Str(s) => {
                 let lhs = |q: &mut Sql| {
                     if fold {
-                        q.push("lower(");
+                        q.push(fold_open(q.dialect));
                         json_text(q, scope, keys);
                         q.push(")");
                     } else {
@@ -416,7 +480,8 @@ fn compare(sql: &mut Sql, table: Table, target: &Target, op: CompareOp, value: &
                     json_value_pg(sql, scope, keys);
                     sql.push(") = 'number' THEN (");
                     json_value_pg(sql, scope, keys);
-                    sql.push(" #>> '{}')::double precision END)").push(ordering(op));
+                    sql.push(" #>> '{}')::double precision END)")
+                        .push(ordering(op));
                     push_literal(sql, value);
                 }
                 Dialect::Sqlite => {
@@ -449,24 +514,28 @@ pub fn order_by(sql: &mut Sql, table: Table, sort: Option<&Sort>) {
                 let (col, key) = column_sql(table, *c);
                 match (s.fold, key) {
                     (true, Some(k)) => sql.push(k),
-                    (true, None) => sql.push("lower(").push(col).push(")"),
+                    (true, None) => sql.push(fold_open(sql.dialect)).push(col).push(")"),
                     (false, _) => sql.push(col),
                 };
             }
             Target::Doc(keys) => {
                 if s.fold {
-                    sql.push("lower(");
+                    sql.push(fold_open(sql.dialect));
                     json_text(sql, Scope::Row, keys);
                     sql.push(")");
                 } else {
                     json_text(sql, Scope::Row, keys);
                 }
             }
-            Target::MemberId => {
+            Target::MemberId | Target::GroupId => {
                 sql.push("t.id");
             }
         }
-        sql.push(if s.descending { " DESC NULLS LAST, " } else { " ASC NULLS LAST, " });
+        sql.push(if s.descending {
+            " DESC NULLS LAST, "
+        } else {
+            " ASC NULLS LAST, "
+        });
     }
     sql.push("t.created_at, t.id");
 }
@@ -483,7 +552,9 @@ pub fn list_sql(
         Table::Groups => "groups",
     };
     let where_sql = |sql: &mut Sql| {
-        sql.push(" FROM ").push(name).push(" t WHERE t.tenant_id = ");
+        sql.push(" FROM ")
+            .push(name)
+            .push(" t WHERE t.tenant_id = ");
         sql.bind(Bind::Text(tenant.to_string()));
         sql.push(" AND t.deleted_at IS NULL AND ");
         compile(sql, table, &query.filter);

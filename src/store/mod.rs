@@ -184,6 +184,9 @@ impl Store {
                         )
                         .await
                         .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                        conn.spawn_blocking(filter_sql::register_sqlite_functions)
+                            .await
+                            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
                         Ok(conn)
                     }
                     .boxed()

@@ -1,5 +1,7 @@
 //! SCIM filters (checked, canonical paths) -> the domain filter algebra.
 
+use serde_json::{Map, Value};
+
 use crate::domain::account::fold;
 use crate::domain::query::{Column, CompareOp, Literal, Query, Sort, Target};
 use crate::scim::attr::AttrPath;
@@ -89,6 +91,30 @@ fn leaf_query(
         })
     };
     let wrap = |q: Query| if negate { Query::Not(Box::new(q)) } else { q };
+    if leaf.path.schema.is_none()
+        && leaf.path.attr == "meta"
+        && leaf.path.sub_attr.as_deref() == Some("resourceType")
+    {
+        // Every row of a table has the same resourceType: the comparison is decided here.
+        let mut meta = Map::new();
+        meta.insert("resourceType".into(), Value::String(kind.name().into()));
+        let mut resource = Map::new();
+        resource.insert("meta".into(), Value::Object(meta));
+        let checked = match cmp {
+            None => Checked::Present(leaf.clone()),
+            Some((op, v)) => Checked::Compare(leaf.clone(), op, v.clone()),
+        };
+        return Ok(Query::Const(checked.matches(&resource)));
+    }
+    if kind == ResourceKind::User && leaf.path.schema.is_none() && leaf.path.attr == "groups" {
+        // A user's groups are its memberships, not part of its document.
+        return match leaf.path.sub_attr.as_deref() {
+            Some("value") | None => make(Target::GroupId).map(wrap),
+            Some(other) => Err(ScimError::invalid_filter(format!(
+                "filtering on groups.{other} is not supported; use groups.value"
+            ))),
+        };
+    }
     if kind == ResourceKind::Group && leaf.path.schema.is_none() && leaf.path.attr == "members" {
         return match leaf.path.sub_attr.as_deref() {
             Some("value") | None => make(Target::MemberId).map(wrap),
@@ -162,7 +188,11 @@ fn convert(kind: ResourceKind, f: &Checked, inside: bool) -> Result<Query, ScimE
         Checked::ValuePath { attr, filter } => {
             if kind == ResourceKind::Group && attr.schema.is_none() && attr.attr == "members" {
                 // members[value eq "x"]: the member rows, not the document.
-                return member_value_path(filter);
+                return member_value_path(filter, Target::MemberId, "members");
+            }
+            if kind == ResourceKind::User && attr.schema.is_none() && attr.attr == "groups" {
+                // groups[value eq "x"]: the user's membership rows, not the document.
+                return member_value_path(filter, Target::GroupId, "groups");
             }
             Query::Any {
                 array: doc_path(attr),
@@ -172,26 +202,29 @@ fn convert(kind: ResourceKind, f: &Checked, inside: bool) -> Result<Query, ScimE
     })
 }
 
-fn member_value_path(f: &Checked) -> Result<Query, ScimError> {
-    let unsupported =
-        || ScimError::invalid_filter("inside members[...] only 'value' comparisons are supported");
+fn member_value_path(f: &Checked, target: Target, attr: &str) -> Result<Query, ScimError> {
+    let unsupported = || {
+        ScimError::invalid_filter(format!(
+            "inside {attr}[...] only 'value' comparisons are supported"
+        ))
+    };
     Ok(match f {
         Checked::Compare(l, op, v) if l.path.attr == "value" => Query::Compare {
-            target: Target::MemberId,
+            target: target.clone(),
             op: *op,
             value: literal(l, v)?,
             fold: false,
         },
-        Checked::Present(l) if l.path.attr == "value" => Query::Present(Target::MemberId),
+        Checked::Present(l) if l.path.attr == "value" => Query::Present(target),
         Checked::And(a, b) => Query::And(
-            Box::new(member_value_path(a)?),
-            Box::new(member_value_path(b)?),
+            Box::new(member_value_path(a, target.clone(), attr)?),
+            Box::new(member_value_path(b, target, attr)?),
         ),
         Checked::Or(a, b) => Query::Or(
-            Box::new(member_value_path(a)?),
-            Box::new(member_value_path(b)?),
+            Box::new(member_value_path(a, target.clone(), attr)?),
+            Box::new(member_value_path(b, target, attr)?),
         ),
-        Checked::Not(a) => Query::Not(Box::new(member_value_path(a)?)),
+        Checked::Not(a) => Query::Not(Box::new(member_value_path(a, target, attr)?)),
         _ => return Err(unsupported()),
     })
 }

@@ -10,7 +10,8 @@ use crate::scim::resource::Meta;
 
 /// Map a normalised User document to account fields, enforcing the account rules:
 /// userName present, maxChats/maxEmails within 0-10, skills from the tenant catalog.
-/// `catalog` is None when the document has no skills (nothing to check).
+/// `catalog` is None when the skills need no check (the document has none, or they are the
+/// ones already stored): they are then taken as they are.
 pub fn account_fields(
     doc: &Map<String, Value>,
     catalog: Option<&[String]>,
@@ -20,8 +21,12 @@ pub fn account_fields(
         .ok_or_else(|| ScimError::invalid_value("userName is required"))?
         .to_string();
     let name = doc.get("name").and_then(Value::as_object);
-    let given_name = name.and_then(|n| str_of(n, "givenName")).map(str::to_string);
-    let family_name = name.and_then(|n| str_of(n, "familyName")).map(str::to_string);
+    let given_name = name
+        .and_then(|n| str_of(n, "givenName"))
+        .map(str::to_string);
+    let family_name = name
+        .and_then(|n| str_of(n, "familyName"))
+        .map(str::to_string);
     let display_name = str_of(doc, "displayName")
         .map(str::to_string)
         .or_else(|| {
@@ -44,18 +49,28 @@ pub fn account_fields(
             },
         }
     };
-    let flag = |key: &str| ext.and_then(|e| e.get(key)).and_then(Value::as_bool).unwrap_or(false);
-    let mut skills = Vec::new();
+    let flag = |key: &str| {
+        ext.and_then(|e| e.get(key))
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+    };
+    let mut skills: Vec<String> = Vec::new();
     if let Some(list) = ext.and_then(|e| e.get("skills")).and_then(Value::as_array) {
-        let catalog = catalog.unwrap_or(&[]);
         for s in list.iter().filter_map(Value::as_str) {
-            let known = catalog.iter().find(|c| fold(c) == fold(s)).ok_or_else(|| {
-                ScimError::invalid_value(format!(
-                    "skill '{s}' is not in the tenant's skill catalog"
-                ))
-            })?;
-            if !skills.contains(known) {
-                skills.push(known.clone());
+            let known = match catalog {
+                None => s.to_string(),
+                Some(catalog) => catalog
+                    .iter()
+                    .find(|c| fold(c) == fold(s))
+                    .cloned()
+                    .ok_or_else(|| {
+                        ScimError::invalid_value(format!(
+                            "skill '{s}' is not in the tenant's skill catalog"
+                        ))
+                    })?,
+            };
+            if !skills.iter().any(|k: &String| fold(k) == fold(&known)) {
+                skills.push(known);
             }
         }
     }
@@ -82,6 +97,16 @@ pub fn has_skills(doc: &Map<String, Value>) -> bool {
         .and_then(|e| e.get("skills"))
         .and_then(Value::as_array)
         .is_some_and(|a| !a.is_empty())
+}
+
+/// Whether two documents carry the same operator skills (as sent).
+pub fn same_skills(a: &Map<String, Value>, b: &Map<String, Value>) -> bool {
+    let skills = |d: &Map<String, Value>| {
+        d.get(OPERATOR_SCHEMA)
+            .and_then(|e| e.get("skills"))
+            .cloned()
+    };
+    skills(a) == skills(b)
 }
 
 /// The account email: the primary entry, else the work entry, else the first.
@@ -195,10 +220,19 @@ mod tests {
 
     #[test]
     fn caps_out_of_range_and_unknown_skills_are_invalid_value() {
-        for ext in [json!({"maxChats": 11}), json!({"maxEmails": -1}), json!({"maxChats": 2.5}), json!({"skills": ["nope"]})] {
+        for ext in [
+            json!({"maxChats": 11}),
+            json!({"maxEmails": -1}),
+            json!({"maxChats": 2.5}),
+            json!({"skills": ["nope"]}),
+        ] {
             let d = doc(json!({"userName": "a", OPERATOR_SCHEMA: ext}));
             let err = account_fields(&d, Some(&[])).unwrap_err();
-            assert_eq!(err.scim_type, Some(crate::scim::error::ScimType::InvalidValue), "{ext}");
+            assert_eq!(
+                err.scim_type,
+                Some(crate::scim::error::ScimType::InvalidValue),
+                "{ext}"
+            );
         }
     }
 

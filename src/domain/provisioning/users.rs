@@ -7,7 +7,7 @@ use crate::domain::directory::{Decision, Directory};
 use crate::domain::error::DomainError;
 use crate::domain::ids::AccountId;
 use crate::domain::listing::plan;
-use crate::domain::mapping::user::{account_fields, has_skills, render};
+use crate::domain::mapping::user::{account_fields, has_skills, render, same_skills};
 use crate::domain::provisioning::{Provisioning, Rendered, parse_id};
 use crate::domain::sync::{Action, RequestCtx};
 use crate::scim::error::ScimError;
@@ -27,6 +27,17 @@ pub(super) fn refuse(violations: &[Violation]) -> DomainError {
         .collect::<Vec<_>>()
         .join("; ");
     ScimError::mutability(detail).into()
+}
+
+/// Whether two User documents hold the same attributes. `schemas` is left out: RFC 7643 3
+/// makes it the list of schemas of the attributes present, which `render` derives, so a
+/// request differing only there (a GET body resent with the extension URNs) changes nothing.
+fn same_attributes(a: &Map<String, Value>, b: &Map<String, Value>) -> bool {
+    let attrs = |m: &Map<String, Value>| m.iter().filter(|(k, _)| k.as_str() != "schemas").count();
+    attrs(a) == attrs(b)
+        && a.iter()
+            .filter(|(k, _)| k.as_str() != "schemas")
+            .all(|(k, v)| b.get(k) == Some(v))
 }
 
 /// The action a change of `active` amounts to.
@@ -203,12 +214,20 @@ impl<D: Directory> Provisioning<D> {
         // A resent immutable value that differs only in case keeps its stored spelling.
         mutability::keep_stored_spelling(&self.registry, KIND, &current.doc, &mut doc, &mut notes);
         let id = Some(current.id.to_string());
-        if doc == current.doc {
+        if same_attributes(&doc, &current.doc) {
             return Ok(Decision {
                 write: None,
                 event: self.event(ctx, KIND, id, Action::Update, status, notes),
             });
         }
+        // Skills are checked against the catalog when they change; unchanged ones were checked
+        // when set (a PATCH that does not mention skills has not even loaded the catalog, and
+        // a skill since dropped from the catalog must not block unrelated changes).
+        let catalog = if same_skills(&doc, &current.doc) {
+            None
+        } else {
+            Some(catalog.unwrap_or(&[]))
+        };
         let fields = account_fields(&doc, catalog)?;
         let write = AccountWrite { fields, doc };
         let action = action_for(current, &write);
