@@ -10,12 +10,12 @@ use crate::domain::ids::{AccountId, GroupId, TenantId};
 use crate::domain::mapping::user::has_skills;
 use crate::domain::query::ListQuery;
 use crate::domain::sync::SyncEvent;
+use crate::store::Store;
 use crate::store::error::StoreError;
 use crate::store::events::{insert_event, mark_synced};
 use crate::store::filter_sql::{Table, bind_all, list_sql};
 use crate::store::models::UserRow;
 use crate::store::schema::{groups, memberships, user_skills, users};
-use crate::store::Store;
 use crate::{with_conn, with_tx};
 
 /// How often a read-modify-write is retried after losing a race.
@@ -117,7 +117,10 @@ impl Store {
                 .await?;
             for key in &skills {
                 diesel::insert_into(user_skills::table)
-                    .values((user_skills::user_id.eq(&id_s), user_skills::skill_key.eq(key)))
+                    .values((
+                        user_skills::user_id.eq(&id_s),
+                        user_skills::skill_key.eq(key),
+                    ))
                     .on_conflict_do_nothing()
                     .execute(c)
                     .await?;
@@ -176,10 +179,13 @@ impl Store {
                     .await?
             })
         };
-        let mut map: std::collections::HashMap<String, Vec<GroupRef>> = std::collections::HashMap::new();
+        let mut map: std::collections::HashMap<String, Vec<GroupRef>> =
+            std::collections::HashMap::new();
         for (user, gid, display) in rows {
             if let Some(gid) = GroupId::parse(&gid) {
-                map.entry(user).or_default().push(GroupRef { id: gid, display });
+                map.entry(user)
+                    .or_default()
+                    .push(GroupRef { id: gid, display });
             }
         }
         Ok(map)
@@ -194,9 +200,10 @@ impl Store {
     ) -> Result<Listing<AccountRecord>, StoreError> {
         let (page, count) = list_sql(self.dialect(), Table::Users, &tenant.to_string(), query);
         let (rows, total): (Vec<UserRow>, Option<i64>) = with_conn!(self, |c, _d| {
-            let rows: Vec<UserRow> = bind_all(diesel::sql_query(page.text).into_boxed(), &page.binds)
-                .load(c)
-                .await?;
+            let rows: Vec<UserRow> =
+                bind_all(diesel::sql_query(page.text).into_boxed(), &page.binds)
+                    .load(c)
+                    .await?;
             let total = match count {
                 Some(q) => {
                     let r: CountRow = bind_all(diesel::sql_query(q.text).into_boxed(), &q.binds)
@@ -307,7 +314,10 @@ impl Store {
                         .await?;
                     for s in &write.fields.skills {
                         diesel::insert_into(user_skills::table)
-                            .values((user_skills::user_id.eq(&id_s), user_skills::skill_key.eq(fold(s))))
+                            .values((
+                                user_skills::user_id.eq(&id_s),
+                                user_skills::skill_key.eq(fold(s)),
+                            ))
                             .on_conflict_do_nothing()
                             .execute(c)
                             .await?;
@@ -333,49 +343,58 @@ impl Store {
         event: SyncEvent,
     ) -> Result<(), StoreError> {
         let (id_s, tenant_s) = (id.to_string(), tenant.to_string());
-        with_tx!(self, |c, _d| {
-            let version: i64 = users::table
-                .filter(users::id.eq(&id_s))
-                .filter(users::tenant_id.eq(&tenant_s))
-                .filter(users::deleted_at.is_null())
-                .select(users::version)
-                .first(c)
-                .await
-                .optional()?
-                .ok_or_else(|| not_found(&id_s))?;
-            if let Some(exp) = &expected
-                && !exp.contains(&version)
-            {
-                return Err(StoreError::Domain(DomainError::PreconditionFailed));
-            }
-            let n = diesel::update(
-                users::table
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result: Result<(), StoreError> = with_tx!(self, |c, _d| {
+                let version: i64 = users::table
                     .filter(users::id.eq(&id_s))
+                    .filter(users::tenant_id.eq(&tenant_s))
                     .filter(users::deleted_at.is_null())
-                    .filter(users::version.eq(version)),
-            )
-            .set((
-                users::deleted_at.eq(now),
-                users::active.eq(false),
-                users::status.eq(DEFAULT_STATUS),
-                users::version.eq(version + 1),
-                users::updated_at.eq(now),
-                users::last_sync_at.eq(now),
-                users::last_sync_client.eq(event.client.map(|c| c.to_string())),
-                users::last_sync_outcome.eq("ok"),
-            ))
-            .execute(c)
-            .await?;
-            if n == 0 {
-                // A concurrent write or delete won; with If-Match this is a failed precondition.
-                return Err(StoreError::Domain(if expected.is_some() {
-                    DomainError::PreconditionFailed
-                } else {
-                    DomainError::NotFound(format!("User {id_s}"))
-                }));
+                    .select(users::version)
+                    .first(c)
+                    .await
+                    .optional()?
+                    .ok_or_else(|| not_found(&id_s))?;
+                if let Some(exp) = &expected
+                    && !exp.contains(&version)
+                {
+                    return Err(StoreError::Domain(DomainError::PreconditionFailed));
+                }
+                let n = diesel::update(
+                    users::table
+                        .filter(users::id.eq(&id_s))
+                        .filter(users::deleted_at.is_null())
+                        .filter(users::version.eq(version)),
+                )
+                .set((
+                    users::deleted_at.eq(now),
+                    users::active.eq(false),
+                    users::status.eq(DEFAULT_STATUS),
+                    users::version.eq(version + 1),
+                    users::updated_at.eq(now),
+                    users::last_sync_at.eq(now),
+                    users::last_sync_client.eq(event.client.map(|c| c.to_string())),
+                    users::last_sync_outcome.eq("ok"),
+                ))
+                .execute(c)
+                .await?;
+                if n == 0 {
+                    // A concurrent write won. With If-Match the precondition failed; without,
+                    // read again: the account is either changed (delete it) or gone (404).
+                    return Err(if expected.is_some() {
+                        StoreError::Domain(DomainError::PreconditionFailed)
+                    } else {
+                        StoreError::Retry
+                    });
+                }
+                insert_event(c, &event).await?;
+                Ok(())
+            });
+            match result {
+                Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => backoff(attempt).await,
+                other => return other,
             }
-            insert_event(c, &event).await?;
-            Ok(())
-        })
+        }
     }
 }
