@@ -51,10 +51,21 @@ fn projection(state: &AppState, kind: ResourceKind, q: &[(String, String)]) -> R
 
 /// A single-resource answer with ETag (and Location for 201).
 fn resource(status: StatusCode, body: Map<String, Value>) -> HttpResponse {
+    resource_at(status, body, None)
+}
+
+/// A single-resource answer whose ETag comes from `version` when the body may not carry
+/// `meta`: RFC 7644 3.14 versions every resource answer, and `attributes` may project meta away.
+fn resource_at(status: StatusCode, body: Map<String, Value>, version: Option<i64>) -> HttpResponse {
     let mut res = HttpResponse::build(status);
     res.content_type(SCIM_CONTENT_TYPE);
+    if let Some(v) = version {
+        res.insert_header((header::ETAG, etag(v)));
+    }
     if let Some(meta) = body.get("meta") {
-        if let Some(v) = meta.get("version").and_then(Value::as_str) {
+        if let Some(v) = meta.get("version").and_then(Value::as_str)
+            && version.is_none()
+        {
             res.insert_header((header::ETAG, v.to_string()));
         }
         if status == StatusCode::CREATED
@@ -80,7 +91,7 @@ fn conditional_get(req: &HttpRequest, body: Map<String, Value>, version: i64) ->
     if not_modified {
         return HttpResponse::NotModified().insert_header((header::ETAG, etag(version))).finish();
     }
-    resource(StatusCode::OK, body)
+    resource_at(StatusCode::OK, body, Some(version))
 }
 
 /// `POST /Users`.
@@ -138,11 +149,11 @@ pub async fn patch_user(
 ) -> Result<HttpResponse, ApiError> {
     let v = parse_body(&body)?;
     let proj = projection(&state, ResourceKind::User, &q)?;
-    let out = state
+    let (out, version) = state
         .prov
-        .patch_user(&auth.0, &id, &v, if_match(req.headers()), &proj)
+        .patch_user_versioned(&auth.0, &id, &v, if_match(req.headers()), &proj)
         .await?;
-    Ok(resource(StatusCode::OK, out))
+    Ok(resource_at(StatusCode::OK, out, Some(version)))
 }
 
 /// `DELETE /Users/{id}`: soft delete, 204.

@@ -171,6 +171,22 @@ impl<D: Directory> Provisioning<D> {
         expected: Option<Vec<i64>>,
         projection: &Projection,
     ) -> Result<Rendered, DomainError> {
+        let (rendered, _) = self
+            .patch_user_versioned(ctx, raw_id, body, expected, projection)
+            .await?;
+        Ok(rendered)
+    }
+
+    /// PATCH /Users/{id} with the new version, for the ETag: a projected answer may leave
+    /// `meta` out (RFC 7644 3.5.2 returns the resource "subject to the attributes parameter").
+    pub async fn patch_user_versioned(
+        &self,
+        ctx: &RequestCtx,
+        raw_id: &str,
+        body: &Value,
+        expected: Option<Vec<i64>>,
+        projection: &Projection,
+    ) -> Result<(Rendered, i64), DomainError> {
         self.recorded(ctx, KIND, Some(raw_id), async {
             let id = parse_id(KIND, raw_id, AccountId::parse)?;
             let mut notes = Vec::new();
@@ -192,7 +208,7 @@ impl<D: Directory> Provisioning<D> {
             } else {
                 rec
             };
-            Ok(self.render_user(&rec, projection, with_groups))
+            Ok((self.render_user(&rec, projection, with_groups), rec.version))
         })
         .await
     }
