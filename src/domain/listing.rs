@@ -4,7 +4,7 @@ use crate::domain::error::DomainError;
 use crate::domain::mapping::filter::{sort_target, to_query};
 use crate::domain::query::{ListQuery, Page, Query};
 use crate::scim::error::ScimError;
-use crate::scim::filter;
+use crate::scim::filter::{self, CompValue, CompareOp, Filter};
 use crate::scim::projection::Projection;
 use crate::scim::registry::{Registry, ResourceKind};
 use crate::scim::resource::{Cursor, ListParams, SortOrder};
@@ -30,7 +30,11 @@ pub struct ListPlan {
 }
 
 /// Turn list parameters into a plan: parse and check the filter, resolve sortBy, pick paging.
-pub fn plan(registry: &Registry, kind: ResourceKind, params: &ListParams) -> Result<ListPlan, DomainError> {
+pub fn plan(
+    registry: &Registry,
+    kind: ResourceKind,
+    params: &ListParams,
+) -> Result<ListPlan, DomainError> {
     let query = match params.filter.as_deref().map(str::trim) {
         None | Some("") => Query::Const(true),
         Some(text) => {
@@ -110,6 +114,77 @@ pub fn plan(registry: &Registry, kind: ResourceKind, params: &ListParams) -> Res
         cursor_mode,
         start_index: params.start_index.unwrap_or(1).max(1),
         count,
+    })
+}
+
+/// What a filter of a query across resource types (the root `/.search`) asks of one type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AcrossTypes {
+    /// No resource of the type can match: skip it.
+    Nothing,
+    /// List the type with this filter (None: every resource).
+    Filter(Option<String>),
+}
+
+/// RFC 7644 3.4.2.1: "For filtered attributes that are not part of a particular resource type,
+/// the service provider SHALL treat the attribute as if there is no attribute value." The
+/// filter `text` as `kind` sees it: comparisons on attributes only other resource types have
+/// are decided as on an unassigned attribute; attributes no resource type has stay errors.
+pub fn filter_across_types(
+    registry: &Registry,
+    kind: ResourceKind,
+    text: Option<&str>,
+) -> Result<AcrossTypes, ScimError> {
+    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(AcrossTypes::Filter(None));
+    };
+    Ok(match restrict(registry, kind, &filter::parse(text)?)? {
+        Restricted::Const(false) => AcrossTypes::Nothing,
+        Restricted::Const(true) => AcrossTypes::Filter(None),
+        Restricted::Filter(f) => AcrossTypes::Filter(Some(f.to_string())),
+    })
+}
+
+/// A filter with the leaves `kind` does not have decided.
+enum Restricted {
+    Const(bool),
+    Filter(Filter),
+}
+
+fn restrict(registry: &Registry, kind: ResourceKind, f: &Filter) -> Result<Restricted, ScimError> {
+    use Restricted::{Const, Filter as Keep};
+    Ok(match f {
+        Filter::And(a, b) => match (restrict(registry, kind, a)?, restrict(registry, kind, b)?) {
+            (Const(false), _) | (_, Const(false)) => Const(false),
+            (Const(true), x) | (x, Const(true)) => x,
+            (Keep(a), Keep(b)) => Keep(Filter::And(Box::new(a), Box::new(b))),
+        },
+        Filter::Or(a, b) => match (restrict(registry, kind, a)?, restrict(registry, kind, b)?) {
+            (Const(true), _) | (_, Const(true)) => Const(true),
+            (Const(false), x) | (x, Const(false)) => x,
+            (Keep(a), Keep(b)) => Keep(Filter::Or(Box::new(a), Box::new(b))),
+        },
+        Filter::Not(a) => match restrict(registry, kind, a)? {
+            Const(b) => Const(!b),
+            Keep(x) => Keep(Filter::Not(Box::new(x))),
+        },
+        leaf => match filter::check(registry, kind, leaf) {
+            Ok(_) => Keep(leaf.clone()),
+            Err(e) => {
+                let elsewhere = [ResourceKind::User, ResourceKind::Group]
+                    .into_iter()
+                    .any(|k| k != kind && filter::check(registry, k, leaf).is_ok());
+                if !elsewhere {
+                    return Err(e);
+                }
+                // As on an unassigned attribute: `ne v` (not eq) and `eq null` hold, the rest not.
+                Const(match leaf {
+                    Filter::Compare(_, CompareOp::Ne, v) => *v != CompValue::Null,
+                    Filter::Compare(_, CompareOp::Eq, CompValue::Null) => true,
+                    _ => false,
+                })
+            }
+        },
     })
 }
 

@@ -5,6 +5,7 @@ use actix_web::http::header::{self, HeaderMap};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value};
 
+use crate::domain::listing::{AcrossTypes, filter_across_types};
 use crate::http::AppState;
 use crate::http::auth::Authed;
 use crate::http::error::{ApiError, SCIM_CONTENT_TYPE};
@@ -261,10 +262,24 @@ pub async fn search_root(state: web::Data<AppState>, auth: Authed, body: web::By
     let mut window = params.clone();
     window.start_index = Some(1);
     window.count = Some((start - 1 + count).min(crate::domain::listing::MAX_RESULTS));
-    let users = state.prov.list_users(&auth.0, &window).await?;
-    let groups = state.prov.list_groups(&auth.0, &window).await?;
-    let total = users["totalResults"].as_i64().unwrap_or(0) + groups["totalResults"].as_i64().unwrap_or(0);
-    let all: Vec<Value> = [users, groups]
+    // RFC 7644 3.4.2.1: each type sees the filter with the attributes it lacks unassigned.
+    let mut lists = Vec::new();
+    for kind in [ResourceKind::User, ResourceKind::Group] {
+        let mut per_type = window.clone();
+        match filter_across_types(&state.prov.registry, kind, params.filter.as_deref())? {
+            AcrossTypes::Nothing => continue,
+            AcrossTypes::Filter(f) => per_type.filter = f,
+        }
+        lists.push(match kind {
+            ResourceKind::User => state.prov.list_users(&auth.0, &per_type).await?,
+            ResourceKind::Group => state.prov.list_groups(&auth.0, &per_type).await?,
+        });
+    }
+    let total: i64 = lists
+        .iter()
+        .map(|l| l["totalResults"].as_i64().unwrap_or(0))
+        .sum();
+    let all: Vec<Value> = lists
         .into_iter()
         .flat_map(|l| l["Resources"].as_array().cloned().unwrap_or_default())
         .skip((start - 1) as usize)
