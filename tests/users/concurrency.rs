@@ -273,3 +273,101 @@ on_both!(
         assert_error(&r, 409, Some("uniqueness"));
     }
 );
+
+on_both!(
+    concurrent_additions_to_one_multi_valued_attribute_all_survive,
+    async |app: TestApp| {
+        let id = app.create_user(user("phones")).await;
+        let path = format!("Users/{id}");
+        let reqs: Vec<_> = (0..8)
+        .map(|i| {
+            let op = json!({"op": "add", "path": "phoneNumbers", "value": [{"value": format!("+1555000{i}"), "type": "work"}]});
+            app.req("PATCH", &path, Some(patch(json!([op]))))
+        })
+        .collect();
+        for r in join_all(reqs).await {
+            assert_eq!(r.status, 200, "{}", r.body);
+        }
+        let g = get(&app, &id).await;
+        let mut phones: Vec<&str> = g["phoneNumbers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["value"].as_str().unwrap())
+            .collect();
+        phones.sort();
+        let want: Vec<String> = (0..8).map(|i| format!("+1555000{i}")).collect();
+        assert_eq!(phones, want);
+        assert_eq!(row(&app, &id).await.version, 9);
+    }
+);
+
+on_both!(
+    racing_creates_and_updates_on_one_email_have_one_winner,
+    async |app: TestApp| {
+        let reqs: Vec<_> = (0..8)
+        .map(|i| {
+            let mut body = user(&format!("mail{i}"));
+            body["emails"] = json!([{"value": if i % 2 == 0 { "Shared@Example.com" } else { "shared@example.COM" }, "type": "work"}]);
+            app.req("POST", "Users", Some(body))
+        })
+        .collect();
+        let results = join_all(reqs).await;
+        assert_eq!(results.iter().filter(|r| r.status == 201).count(), 1);
+        for r in results.iter().filter(|r| r.status != 201) {
+            assert_error(r, 409, Some("uniqueness"));
+        }
+        // Two users without email race to take the same one.
+        let a = app
+            .create_user(json!({"schemas": [USER_URN], "userName": "na"}))
+            .await;
+        let b = app
+            .create_user(json!({"schemas": [USER_URN], "userName": "nb"}))
+            .await;
+        let app = &app;
+        let take = |id: String| async move {
+            let op = json!({"op": "add", "path": "emails", "value": [{"value": "free@example.com", "type": "work"}]});
+            app.req("PATCH", &format!("Users/{id}"), Some(patch(json!([op]))))
+                .await
+        };
+        let (ra, rb) = futures_util::join!(take(a.clone()), take(b.clone()));
+        let mut statuses = [ra.status.as_u16(), rb.status.as_u16()];
+        statuses.sort();
+        assert_eq!(statuses, [200, 409], "{} {}", ra.body, rb.body);
+        let emails: Vec<Option<String>> =
+            vec![row(&app, &a).await.email, row(&app, &b).await.email];
+        assert_eq!(
+            emails
+                .iter()
+                .filter(|e| e.as_deref() == Some("free@example.com"))
+                .count(),
+            1
+        );
+    }
+);
+
+on_both!(
+    a_patch_racing_a_delete_never_resurrects_or_fails_badly,
+    async |app: TestApp| {
+        for i in 0..4 {
+            let id = app.create_user(user(&format!("doomed{i}"))).await;
+            let path = format!("Users/{id}");
+            let upd = app.req(
+                "PATCH",
+                &path,
+                Some(patch(json!([{"op": "add", "path": "title", "value": "x"}]))),
+            );
+            let del = app.req("DELETE", &path, None);
+            let (u, d) = futures_util::join!(upd, del);
+            assert_eq!(d.status, 204, "{}", d.body);
+            assert!(
+                u.status == 200 || u.status == 404,
+                "{}: {}",
+                u.status,
+                u.body
+            );
+            assert_error(&app.req("GET", &path, None).await, 404, None);
+            assert!(row(&app, &id).await.deleted_at.is_some());
+        }
+    }
+);

@@ -564,3 +564,77 @@ on_both!(
         assert_eq!(r["Resources"][0]["groups"][0]["value"], gid.as_str());
     }
 );
+
+on_both!(
+    root_search_treats_attributes_of_other_resource_types_as_unassigned,
+    async |app: TestApp| {
+        seed(&app).await;
+        let g = app
+        .req("POST", "Groups", Some(json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Maintainer"})))
+        .await;
+        assert_eq!(g.status, 201, "{}", g.body);
+        // RFC 7644 3.4.2.1: "For filtered attributes that are not part of a particular resource
+        // type, the service provider SHALL treat the attribute as if there is no attribute value."
+        for (filter, want) in [
+            ("userName eq \"alice\"", vec!["User"]),
+            ("displayName eq \"Maintainer\"", vec!["Group"]),
+            (
+                "userName eq \"alice\" or displayName eq \"Maintainer\"",
+                vec!["User", "Group"],
+            ),
+            ("not (userName pr)", vec!["Group"]),
+            ("members pr", vec![]),
+        ] {
+            let r = app
+                .req(
+                    "POST",
+                    ".search",
+                    Some(json!({"schemas": [SEARCH], "filter": filter})),
+                )
+                .await;
+            assert_eq!(r.status, 200, "{filter}: {}", r.body);
+            let types: Vec<&str> = r.body["Resources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x["meta"]["resourceType"].as_str().unwrap())
+                .collect();
+            assert_eq!(types, want, "{filter}");
+            assert_eq!(r.body["totalResults"], want.len(), "{filter}");
+        }
+        // A filter naming an attribute no resource type has is still an error.
+        let r = app
+            .req(
+                "POST",
+                ".search",
+                Some(json!({"schemas": [SEARCH], "filter": "nosuch eq \"x\""})),
+            )
+            .await;
+        assert_error(&r, 400, Some("invalidFilter"));
+    }
+);
+
+on_both!(
+    patch_answers_the_projected_resource,
+    async |app: TestApp| {
+        let id = app.create_user(user("projected")).await;
+        let r = app
+            .req(
+                "PATCH",
+                &format!("Users/{id}?attributes=title"),
+                Some(patch(
+                    json!([{"op": "add", "path": "title", "value": "Lead"}]),
+                )),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["title"], "Lead");
+        assert_eq!(r.body["id"], id.as_str());
+        assert!(
+            r.body.get("emails").is_none() && r.body.get("name").is_none(),
+            "{}",
+            r.body
+        );
+        assert_eq!(r.header("etag").as_deref(), Some("W/\"2\""));
+    }
+);
