@@ -334,8 +334,7 @@ on_both!(
         let mut statuses = [ra.status.as_u16(), rb.status.as_u16()];
         statuses.sort();
         assert_eq!(statuses, [200, 409], "{} {}", ra.body, rb.body);
-        let emails: Vec<Option<String>> =
-            vec![row(&app, &a).await.email, row(&app, &b).await.email];
+        let emails: Vec<Option<String>> = vec![row(app, &a).await.email, row(app, &b).await.email];
         assert_eq!(
             emails
                 .iter()
