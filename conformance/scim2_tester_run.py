@@ -17,9 +17,9 @@ where "failed" counts ERROR and CRITICAL results and "passed" counts SUCCESS, CO
 ACCEPTABLE and DEVIATION (a DEVIATION stays inside the RFC; they are listed as warnings).
 The exit status is 1 when anything failed, 2 when the suite could not run at all.
 
-Two adjustments, both printed when they apply and documented where they are defined: value
-hints for the 0-10 range of maxChats/maxEmails (--no-value-hints), and three corrections of
-scim2-tester 0.5.2's PATCH result comparisons (--strict).
+One input adjustment, printed when it applies: value hints for the 0-10 range of
+maxChats/maxEmails (--no-value-hints), a range the SCIM schema language cannot express.
+scim2-tester's own comparisons run unchanged.
 """
 
 from __future__ import annotations
@@ -34,18 +34,12 @@ from importlib.metadata import version
 from typing import Any
 
 import httpx2
-from pydantic import BaseModel
 from scim2_client.engines.httpx2 import SyncSCIMClient
-from scim2_models import Mutability
 from scim2_models import Path
 
 from scim2_tester import CheckResult
 from scim2_tester import Status
 from scim2_tester import check_server
-from scim2_tester import utils as tester_utils
-from scim2_tester.checkers import patch_add
-from scim2_tester.checkers import patch_remove
-from scim2_tester.checkers import patch_replace
 
 FAILED = {Status.ERROR, Status.CRITICAL}
 PASSED = {Status.SUCCESS, Status.COMPLIANT, Status.ACCEPTABLE, Status.DEVIATION}
@@ -55,7 +49,6 @@ PASSED = {Status.SUCCESS, Status.COMPLIANT, Status.ACCEPTABLE, Status.DEVIATION}
 # when it was created, so a failed result can show the requests of its own check.
 
 TRACE: list[dict[str, Any]] = []
-CORRECTIONS: list[str] = []  # comparison corrections not yet attached to a result (see below)
 
 
 def _body(content: bytes) -> Any:
@@ -90,8 +83,6 @@ _original_init = CheckResult.__init__
 def _init_with_trace_mark(self: CheckResult, *args: Any, **kwargs: Any) -> None:
     _original_init(self, *args, **kwargs)
     self._trace_end = len(TRACE)  # type: ignore[attr-defined]
-    self._corrections = list(dict.fromkeys(CORRECTIONS))  # type: ignore[attr-defined]
-    CORRECTIONS.clear()
 
 
 CheckResult.__init__ = _init_with_trace_mark  # type: ignore[method-assign]
@@ -129,120 +120,6 @@ def _apply_value_hints(scim: SyncSCIMClient) -> list[str]:
         field.examples = values
         applied.append(f"{resource_type} {attribute} in {values[0]}..{values[-1]}")
     return applied
-
-
-# --- comparison corrections -------------------------------------------------------------
-# scim2-tester 0.5.2's PATCH checkers (checkers/patch_add.py, patch_replace.py,
-# patch_remove.py) compare what they sent with what the server returns more narrowly than the
-# RFCs allow, in three ways this service meets (each is RFC-conformant server behaviour, and
-# the first two come from /Schemas, which declares them truthfully):
-#
-# 1. A complex attribute or an extension is filled with values for its writable sub-attributes
-#    only, then compared whole (utils.fields_equality) -- including readOnly sub-attributes it
-#    never sent and the server assigns (RFC 7643 2.2: readOnly values are the service
-#    provider's): the operator extension's `status` (Offline by default, design.md section 3)
-#    and a Group member's `display` (the member's displayName). The objects are compared again
-#    with only those left out: readOnly per the discovered schema AND absent from what the
-#    tester sent. Everything the tester sent is still compared exactly.
-# 2. After "remove" of a whole extension, patch_remove wants it unassigned; `status` stays,
-#    as a client cannot remove a readOnly value. Accepted only when nothing but readOnly
-#    values remain.
-# 3. "add" to a multi-valued attribute adds to the existing values (RFC 7644 3.5.2.1), but the
-#    tester first adds the whole operator extension (skills included) and then `skills` on the
-#    same resource, and compares the result with only the value it added last. Accepted when
-#    every added value is present.
-#
-# Each use is printed as a "note:" under the result it affected and counted in the summary;
-# --strict runs scim2-tester's comparisons unchanged.
-
-
-def _drop_server_assigned(expected: Any, actual: Any, where: str, dropped: list[str]) -> Any:
-    """A copy of `actual` without the readOnly sub-attributes that `expected` leaves unset."""
-    if isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual):
-        return [
-            _drop_server_assigned(e, a, f"{where or 'item'}[{i}]", dropped)
-            for i, (e, a) in enumerate(zip(expected, actual))
-        ]
-    if not (isinstance(expected, BaseModel) and isinstance(actual, BaseModel)):
-        return actual
-    if type(expected) is not type(actual):
-        return actual
-    updates = {}
-    for name in type(actual).model_fields:
-        sent, got = getattr(expected, name, None), getattr(actual, name, None)
-        label = f"{where}.{name}" if where else name
-        if (
-            sent is None
-            and got is not None
-            and type(actual).get_field_annotation(name, Mutability) == Mutability.read_only
-        ):
-            updates[name] = None
-            dropped.append(label)
-        elif got is not None and sent is not None:
-            updates[name] = _drop_server_assigned(sent, got, label, dropped)
-    return actual.model_copy(update=updates)
-
-
-def _install_corrections() -> None:
-    original = tester_utils.fields_equality
-
-    def fields_equality(expected: Any, actual: Any) -> bool:
-        if original(expected, actual):
-            return True
-        dropped: list[str] = []
-        trimmed = _drop_server_assigned(expected, actual, "", dropped)
-        if dropped and original(expected, trimmed):
-            CORRECTIONS.append(
-                "compared without server-assigned readOnly " + ", ".join(sorted(set(dropped)))
-            )
-            return True
-        return False
-
-    def fields_equality_after_add(expected: Any, actual: Any) -> bool:
-        # RFC 7644 3.5.2.1: "add" to a multi-valued attribute adds the values to the existing
-        # ones. scim2-tester adds a whole extension first and then each of its attributes, so
-        # `skills` may already hold a value when its own "add" check runs.
-        if fields_equality(expected, actual):
-            return True
-        if isinstance(expected, list) and isinstance(actual, list) and len(actual) > len(expected):
-            dump = lambda v: v.model_dump() if isinstance(v, BaseModel) else v  # noqa: E731
-            remaining = [dump(a) for a in actual]
-            for item in (dump(e) for e in expected):
-                if item not in remaining:
-                    return False
-                remaining.remove(item)
-            CORRECTIONS.append(
-                f"multi-valued add kept {len(remaining)} value(s) already present (RFC 7644 3.5.2.1)"
-            )
-            return True
-        return False
-
-    original_unassigned = patch_remove._is_unassigned
-
-    def is_unassigned(value: Any) -> bool:
-        # After removing a whole extension, what stays is what the client cannot remove.
-        if original_unassigned(value):
-            return True
-        if not isinstance(value, BaseModel):
-            return False
-        kept = []
-        for name in type(value).model_fields:
-            got = getattr(value, name, None)
-            if name == "schemas" or original_unassigned(got):
-                continue
-            if type(value).get_field_annotation(name, Mutability) != Mutability.read_only:
-                return False
-            kept.append(name)
-        if not kept:
-            return False
-        CORRECTIONS.append("left server-assigned readOnly " + ", ".join(kept) + " in place")
-        return True
-
-    # The checkers imported these names, so rebind them where they are used.
-    tester_utils.fields_equality = fields_equality
-    patch_add.fields_equality = fields_equality_after_add
-    patch_replace.fields_equality = fields_equality
-    patch_remove._is_unassigned = is_unassigned
 
 
 # --- rendering ----------------------------------------------------------------------------
@@ -286,7 +163,6 @@ def _print_exchange(exchange: dict[str, Any], limit: int) -> None:
 def _result_json(result: CheckResult, exchanges: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "status": result.status.name,
-        "notes": getattr(result, "_corrections", []),
         "resource_type": result.resource_type,
         "title": result.title,
         "reason": result.reason,
@@ -310,11 +186,6 @@ def main() -> int:
     parser.add_argument("--json-out", help="write every result, with its HTTP exchanges, to this file")
     parser.add_argument("--trace-out", help="write the full HTTP trace (JSON lines) to this file")
     parser.add_argument(
-        "--strict",
-        action="store_true",
-        help="compare PATCH results exactly as scim2-tester 0.5.2 does (no comparison corrections)",
-    )
-    parser.add_argument(
         "--no-value-hints",
         action="store_true",
         help="let scim2-tester draw maxChats/maxEmails from all integers, as the schema language allows",
@@ -333,9 +204,6 @@ def main() -> int:
         resource_types = [name.strip() for name in args.resource_types.split(",") if name.strip()]
     include_tags = {tag.strip() for tag in args.include_tags.split(",") if tag.strip()} or None
     exclude_tags = {tag.strip() for tag in args.exclude_tags.split(",") if tag.strip()} or None
-
-    if not args.strict:
-        _install_corrections()
 
     http = httpx2.Client(
         base_url=args.base_url,
@@ -385,8 +253,6 @@ def main() -> int:
         print(f"{marker} {result.status.name:<10} {rtype}{result.title}")
         if result.reason:
             print(_indent(_short(result.reason, 4000)))
-        for note in getattr(result, "_corrections", []):
-            print(_indent(f"note: {note}"))
         if failed or args.verbose or result.status == Status.DEVIATION:
             description = (result.description or "").strip().splitlines()
             if description:
@@ -412,12 +278,6 @@ def main() -> int:
     breakdown = ", ".join(f"{status.name.lower()} {counts[status]}" for status in Status if counts[status])
     print()
     print(f"{len(results)} results in {elapsed:.1f}s, {len(TRACE)} HTTP requests ({breakdown})")
-    corrected = [r for r in results if getattr(r, "_corrections", None)]
-    if corrected:
-        print(
-            f"{len(corrected)} passed result(s) relied on a comparison correction "
-            "('note:' lines above; --strict compares as scim2-tester 0.5.2 does)"
-        )
     if counts[Status.DEVIATION]:
         print(f"{counts[Status.DEVIATION]} deviation(s) from RFC recommendations counted as passed (WARN above)")
     if failed:

@@ -219,7 +219,7 @@ async fn main() -> anyhow::Result<()> {
                     println!("{token}");
                 }
             }
-            let state = app::state(store, signer, Arc::new(SystemClock), base_url.clone())?;
+            let state = app::state(store.clone(), signer, Arc::new(SystemClock), base_url.clone())?;
             let mut server = HttpServer::new(move || app::app(state.clone()))
                 .shutdown_timeout(30)
                 .bind(&serve.bind)
@@ -229,6 +229,8 @@ async fn main() -> anyhow::Result<()> {
             }
             println!("scim-connector listening on http://{} (SCIM base URL {base_url})", serve.bind);
             server.run().await?;
+            // In-flight requests are finished; write the read events still queued.
+            store.flush_events().await;
         }
     }
     Ok(())

@@ -32,7 +32,7 @@ on_both!(group_references_users_created_in_the_same_request, async |app: TestApp
     assert_eq!(statuses, ["201", "201", "201", "200"], "{}", r.body);
     let group_loc = ops[0]["location"].as_str().unwrap();
     let gid = group_loc.rsplit('/').next().unwrap();
-    let g = app.req("GET", &format!("Groups/{gid}"), None).await;
+    let g = app.req("GET", &format!("Groups/{gid}?attributes=members.value,members.display"), None).await;
     let members: Vec<&str> = g.body["members"].as_array().unwrap().iter().map(|m| m["display"].as_str().unwrap()).collect();
     assert_eq!(members.len(), 2);
     assert!(members.contains(&"Alice"), "{members:?}");

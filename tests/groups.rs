@@ -204,13 +204,21 @@ on_both!(
         assert_eq!(r.body["externalId"], "okta-00g1");
         assert_eq!(r.body["meta"]["resourceType"], "Group");
         assert_eq!(sorted_ids(&r.body["members"]), sorted(&[&ids[0], &ids[1]]));
-        // `display` is readOnly (RFC 7643 2.2: a value sent is ignored): it is the user's name.
+        // `display` is readOnly (RFC 7643 2.2: a value sent is ignored) and returned only on
+        // request: it is the user's name.
         for m in r.body["members"].as_array().unwrap() {
+            let id = m["value"].as_str().unwrap();
+            assert!(m.get("display").is_none(), "{m}");
+            assert_eq!(m["$ref"], format!("{BASE}/Users/{id}"));
+            assert_eq!(m["type"], "User");
+        }
+        let shown = app
+            .req("GET", &format!("Groups/{gid}?attributes=members.value,members.display"), None)
+            .await;
+        for m in shown.body["members"].as_array().unwrap() {
             let id = m["value"].as_str().unwrap();
             let i = ids.iter().position(|x| x == id).unwrap();
             assert_eq!(m["display"], format!("ann {i}"), "{m}");
-            assert_eq!(m["$ref"], format!("{BASE}/Users/{id}"));
-            assert_eq!(m["type"], "User");
         }
         let got = app.req("GET", &format!("Groups/{gid}"), None).await;
         assert_eq!(got.status, 200);
@@ -223,7 +231,9 @@ on_both!(
             .req("PATCH", &format!("Users/{}", ids[0]), Some(rename))
             .await;
         assert_eq!(r.status, 200, "{}", r.body);
-        let got = app.req("GET", &format!("Groups/{gid}"), None).await;
+        let got = app
+            .req("GET", &format!("Groups/{gid}?attributes=members.value,members.display"), None)
+            .await;
         let members = got.body["members"].as_array().unwrap();
         let m = members.iter().find(|m| m["value"] == ids[0].as_str());
         assert_eq!(m.expect("member")["display"], "Ann Renamed");

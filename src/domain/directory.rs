@@ -149,7 +149,10 @@ pub trait Directory: Send + Sync + 'static {
         event: SyncEvent,
     ) -> impl Future<Output = Result<(), DomainError>> + Send;
 
-    /// Record events outside any write (reads and refusals), in one batch.
+    /// Record a read's event without waiting for it to be written.
+    fn record_read(&self, event: SyncEvent);
+
+    /// Record events outside any write (refusals), in one transaction.
     fn record_events(
         &self,
         events: Vec<SyncEvent>,

@@ -136,6 +136,10 @@ impl Directory for Store {
             .await?)
     }
 
+    fn record_read(&self, event: SyncEvent) {
+        self.queue_event(event);
+    }
+
     async fn record_events(&self, events: Vec<SyncEvent>) -> Result<(), DomainError> {
         Ok(self.record_events_impl(events).await?)
     }

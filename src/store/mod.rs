@@ -8,12 +8,14 @@ pub mod accounts;
 pub mod admin;
 pub mod directory;
 pub mod error;
+pub mod event_queue;
 pub mod events;
 pub mod filter_sql;
 pub mod groups;
 pub mod models;
 pub mod roles;
 pub mod schema;
+pub mod sync_read;
 
 use std::time::Duration;
 
@@ -148,6 +150,8 @@ macro_rules! with_tx {
 pub struct Store {
     /// The pool.
     pub pool: DbPool,
+    /// Writer of read events (None inside the writer itself).
+    events: Option<event_queue::EventQueue>,
 }
 
 impl Store {
@@ -203,7 +207,23 @@ impl Store {
                 )
             }
         };
-        Ok(Store { pool })
+        let mut store = Store { pool, events: None };
+        store.events = Some(event_queue::EventQueue::start(store.clone()));
+        Ok(store)
+    }
+
+    /// Record a read event without waiting (written in a batch shortly after).
+    pub fn queue_event(&self, event: crate::domain::sync::SyncEvent) {
+        if let Some(q) = &self.events {
+            q.push(self, event);
+        }
+    }
+
+    /// Wait until every queued read event is written (shutdown, tests).
+    pub async fn flush_events(&self) {
+        if let Some(q) = &self.events {
+            q.flush().await;
+        }
     }
 
     /// The dialect of this store.

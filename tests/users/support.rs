@@ -51,6 +51,16 @@ pub async fn get(app: &TestApp, id: &str) -> Value {
     r.body
 }
 
+/// The operator `status` (returned only on request).
+pub async fn status_of(app: &TestApp, id: &str) -> Value {
+    let path = format!(
+        "Users/{id}?attributes=urn:dialai:params:scim:schemas:extension:operator:2.0:User:status"
+    );
+    let r = app.req("GET", &path, None).await;
+    assert_eq!(r.status, 200, "GET {path}: {}", r.body);
+    r.body["urn:dialai:params:scim:schemas:extension:operator:2.0:User"]["status"].clone()
+}
+
 /// GET /Users with a query string (asserts 200).
 pub async fn list(app: &TestApp, query: &str) -> Value {
     let r = app.req("GET", &format!("Users?{query}"), None).await;

@@ -102,7 +102,7 @@ impl<D: Directory> Provisioning<D> {
                 Ok((self.render_group(&rec, projection), rec.version))
             })
             .await?;
-        self.record_read(ctx, KIND, Some(raw_id.to_string()), 200).await;
+        self.record_read(ctx, KIND, Some(raw_id.to_string()), 200);
         Ok(out)
     }
 
@@ -122,7 +122,7 @@ impl<D: Directory> Provisioning<D> {
                 ))
             })
             .await?;
-        self.record_read(ctx, KIND, None, 200).await;
+        self.record_read(ctx, KIND, None, 200);
         Ok(answer)
     }
 

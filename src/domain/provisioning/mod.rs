@@ -76,12 +76,10 @@ impl<D: Directory> Provisioning<D> {
         result
     }
 
-    /// Record a read.
-    async fn record_read(&self, ctx: &RequestCtx, kind: ResourceKind, id: Option<String>, status: u16) {
+    /// Record a read (queued: reads are recorded off the request path).
+    fn record_read(&self, ctx: &RequestCtx, kind: ResourceKind, id: Option<String>, status: u16) {
         let ev = self.event(ctx, kind, id, Action::Read, status, Vec::new());
-        if let Err(e) = self.dir.record_events(vec![ev]).await {
-            tracing::warn!(error = %e, "could not record a read sync event");
-        }
+        self.dir.record_read(ev);
     }
 
     /// Render a listing page as a ListResponse.

@@ -106,7 +106,7 @@ impl<D: Directory> Provisioning<D> {
                 Ok((self.render_user(&rec, projection, with_groups), rec.version))
             })
             .await?;
-        self.record_read(ctx, KIND, Some(raw_id.to_string()), 200).await;
+        self.record_read(ctx, KIND, Some(raw_id.to_string()), 200);
         Ok(rec)
     }
 
@@ -126,7 +126,7 @@ impl<D: Directory> Provisioning<D> {
                 ))
             })
             .await?;
-        self.record_read(ctx, KIND, None, 200).await;
+        self.record_read(ctx, KIND, None, 200);
         Ok(answer)
     }
 
