@@ -49,6 +49,15 @@ pub enum Target {
     MemberId,
     /// A user's group ids (membership rows of live groups): the derived `groups` attribute.
     GroupId,
+    /// The element of the document array at `array` marked primary, else its first element
+    /// (RFC 7644 3.4.2.3: how a multi-valued attribute sorts); `sub` is read from it, or the
+    /// element itself when None.
+    PrimaryOrFirst {
+        /// Path to the array in the document.
+        array: Vec<String>,
+        /// Sub-attribute read from the element.
+        sub: Option<String>,
+    },
 }
 
 /// A literal to compare with.

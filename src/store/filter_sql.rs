@@ -224,6 +224,35 @@ fn json_value_pg(sql: &mut Sql, scope: Scope, keys: &[String]) {
     sql.push(")");
 }
 
+/// Append the value of the primary element of the document array at `array`, else of its
+/// first element (`sub` of it, or the element itself), as SQL text: a correlated subquery.
+fn primary_or_first(sql: &mut Sql, array: &[String], sub: Option<&String>) {
+    let keys: Vec<String> = sub.into_iter().cloned().collect();
+    sql.push("(SELECT ");
+    json_text(sql, Scope::Element, &keys);
+    match sql.dialect {
+        Dialect::Postgres => {
+            sql.push(" FROM jsonb_array_elements(CASE WHEN jsonb_typeof(");
+            json_value_pg(sql, Scope::Row, array);
+            sql.push(") = 'array' THEN ");
+            json_value_pg(sql, Scope::Row, array);
+            sql.push(
+                " ELSE '[]'::jsonb END) WITH ORDINALITY AS e(v, n) \
+                 ORDER BY coalesce(jsonb_extract_path(e.v, 'primary') = 'true'::jsonb, false) DESC, e.n",
+            );
+        }
+        Dialect::Sqlite => {
+            sql.push(" FROM json_each(t.doc, ")
+                .bind(Bind::Text(sqlite_path(array)))
+                .push(
+                    ") AS e ORDER BY coalesce(CASE WHEN e.type = 'object' \
+                     THEN json_extract(e.value, '$.primary') END = 1, 0) DESC, e.key",
+                );
+        }
+    }
+    sql.push(" LIMIT 1)");
+}
+
 fn text_op(sql: &mut Sql, lhs: &dyn Fn(&mut Sql), op: CompareOp, s: &str) {
     let pg = sql.dialect == Dialect::Postgres;
     match op {
@@ -371,6 +400,11 @@ fn present(sql: &mut Sql, table: Table, target: &Target, scope: Scope) {
             let (exists, _) = membership(target);
             sql.push(exists).push(")");
         }
+        Target::PrimaryOrFirst { array, sub } => {
+            sql.push("(");
+            primary_or_first(sql, array, sub.as_ref());
+            sql.push(" IS NOT NULL)");
+        }
         Target::Doc(keys) => match sql.dialect {
             Dialect::Postgres => {
                 sql.push("coalesce(");
@@ -445,6 +479,24 @@ fn compare(
                 }
             }
         }
+        Target::PrimaryOrFirst { array, sub } => match value {
+            Literal::Str(s) => {
+                let lhs = |q: &mut Sql| {
+                    if fold {
+                        q.push(fold_open(q.dialect));
+                    }
+                    primary_or_first(q, array, sub.as_ref());
+                    if fold {
+                        q.push(")");
+                    }
+                };
+                text_op(sql, &lhs, op, s);
+            }
+            // Only sorting produces this target, and sorting compares nothing.
+            _ => {
+                sql.push("1 = 0");
+            }
+        },
         Target::Doc(keys) => match value {
             Literal::Str(s) => {
                 let lhs = |q: &mut Sql| {
@@ -529,6 +581,15 @@ pub fn order_by(sql: &mut Sql, table: Table, sort: Option<&Sort>) {
             }
             Target::MemberId | Target::GroupId => {
                 sql.push("t.id");
+            }
+            Target::PrimaryOrFirst { array, sub } => {
+                if s.fold {
+                    sql.push(fold_open(sql.dialect));
+                }
+                primary_or_first(sql, array, sub.as_ref());
+                if s.fold {
+                    sql.push(")");
+                }
             }
         }
         sql.push(if s.descending {

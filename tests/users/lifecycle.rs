@@ -475,3 +475,39 @@ on_both!(
         assert_eq!(actions, ["create", "rejected", "update"]);
     }
 );
+
+on_both!(
+    password_changes_are_accepted_and_never_stored,
+    async |app: TestApp| {
+        let id = app.create_user(user("secret")).await;
+        let r = app
+            .req(
+                "PATCH",
+                &format!("Users/{id}"),
+                Some(patch(
+                    json!([{"op": "replace", "path": "password", "value": "N3w-Pa55word!"}]),
+                )),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert!(r.body.get("password").is_none());
+        assert_eq!(
+            r.body["meta"]["version"], "W/\"1\"",
+            "nothing stored, nothing changed"
+        );
+        let r = app
+        .req("PATCH", &format!("Users/{id}"), Some(patch(json!([{"op": "replace", "value": {"password": "Other-Pa55word!", "title": "T"}}]))))
+        .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let mut put = user("secret");
+        put["password"] = json!("Put-Pa55word!");
+        let r = app.req("PUT", &format!("Users/{id}"), Some(put)).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert!(r.body.get("password").is_none() && r.body.get("title").is_none());
+        let rw = row(&app, &id).await;
+        assert!(!rw.doc.contains("Pa55word"), "{}", rw.doc);
+        for e in all_events(&app).await {
+            assert!(!format!("{e:?}").contains("Pa55word"), "{e:?}");
+        }
+    }
+);

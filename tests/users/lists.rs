@@ -638,3 +638,41 @@ on_both!(
         assert_eq!(r.header("etag").as_deref(), Some("W/\"2\""));
     }
 );
+
+on_both!(
+    sort_by_a_multi_valued_attribute_uses_the_primary_else_the_first_value,
+    async |app: TestApp| {
+        // RFC 7644 3.4.2.3: sorted "by the value of the primary attribute, if any, or else the
+        // first value in the list, if any".
+        for (name, emails) in [
+            ("u-c", json!([{"value": "c@x.com", "type": "work"}])),
+            (
+                "u-a",
+                json!([{"value": "z@x.com", "type": "home"}, {"value": "a@x.com", "type": "work", "primary": true}]),
+            ),
+            ("u-none", json!(null)),
+            (
+                "u-b",
+                json!([{"value": "b@x.com", "type": "work"}, {"value": "0@x.com", "type": "home"}]),
+            ),
+        ] {
+            app.create_user(json!({"schemas": [USER_URN], "userName": name, "emails": emails}))
+                .await;
+        }
+        for sort in ["emails", "emails.value"] {
+            let asc = names(&list(&app, &format!("sortBy={sort}")).await);
+            assert_eq!(asc, ["u-a", "u-b", "u-c", "u-none"], "{sort}");
+            let desc = names(&list(&app, &format!("sortBy={sort}&sortOrder=descending")).await);
+            assert_eq!(
+                desc,
+                ["u-c", "u-b", "u-a", "u-none"],
+                "{sort}: unassigned last"
+            );
+        }
+        let r = list(&app, "count=-5").await;
+        assert_eq!(
+            (r["totalResults"].as_i64(), r["itemsPerPage"].as_i64()),
+            (Some(4), Some(0))
+        );
+    }
+);

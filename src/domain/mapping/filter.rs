@@ -229,8 +229,8 @@ fn member_value_path(f: &Checked, target: Target, attr: &str) -> Result<Query, S
     })
 }
 
-/// The sort key for `sortBy` (RFC 7644 3.4.2.3); multi-valued attributes sort by their
-/// primary/first value's `value`, which we approximate with the first element.
+/// The sort key for `sortBy` (RFC 7644 3.4.2.3): a multi-valued attribute sorts by "the
+/// value of the primary attribute, if any, or else the first value in the list, if any".
 pub fn sort_target(
     kind: ResourceKind,
     path: &AttrPath,
@@ -242,14 +242,13 @@ pub fn sort_target(
     let fold_it = is_text(attr_type) && !case_exact;
     let target = match column(kind, path) {
         Some(c) => Target::Column(c),
+        None if multi_valued => Target::PrimaryOrFirst {
+            array: doc_path(path),
+            sub: path.sub_attr.clone(),
+        },
         None => {
             let mut keys = doc_path(path);
-            if multi_valued {
-                keys.push("0".into());
-                keys.push(path.sub_attr.clone().unwrap_or_else(|| "value".into()));
-            } else {
-                keys.extend(path.sub_attr.iter().cloned());
-            }
+            keys.extend(path.sub_attr.iter().cloned());
             Target::Doc(keys)
         }
     };
