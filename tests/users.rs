@@ -6,6 +6,7 @@
 //! - `immutability`: immutable attributes refused whole-request, and what stays allowed.
 //! - `lists`: filters, sorting, index and cursor paging, projection, `.search`.
 //! - `concurrency`: ETags, racing creates and updates, uniqueness.
+//! - `discovery`: /Schemas, /ResourceTypes and /ServiceProviderConfig state those rules.
 
 mod common;
 
@@ -26,3 +27,6 @@ mod lists;
 
 #[path = "users/concurrency.rs"]
 mod concurrency;
+
+#[path = "users/discovery.rs"]
+mod discovery;

@@ -226,6 +226,9 @@ on_both!(count_is_capped_at_max_results, async |app: TestApp| {
             assert_eq!(r.status, 201, "{}", r.body);
         }
     }
+    // pagination.defaultPageSize of the ServiceProviderConfig.
+    let r = list(&app, "attributes=userName").await;
+    assert_eq!(r["itemsPerPage"], 100);
     let r = list(&app, "count=5000&attributes=userName").await;
     assert_eq!(r["totalResults"], 1005);
     assert_eq!(r["itemsPerPage"], 1000);
