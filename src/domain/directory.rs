@@ -6,7 +6,7 @@ use std::future::Future;
 use chrono::{DateTime, Utc};
 
 use crate::domain::account::{
-    AccountRecord, AccountWrite, GroupRecord, GroupWrite, MemberChange,
+    AccountRecord, AccountWrite, GroupRecord, GroupRef, GroupWrite, MemberChange,
 };
 use crate::domain::error::DomainError;
 use crate::domain::ids::{AccountId, GroupId, TenantId};
@@ -67,6 +67,13 @@ pub trait Directory: Send + Sync + 'static {
         id: AccountId,
         with_groups: bool,
     ) -> impl Future<Output = Result<Option<AccountRecord>, DomainError>> + Send;
+
+    /// The live groups an account belongs to.
+    fn account_groups(
+        &self,
+        tenant: TenantId,
+        id: AccountId,
+    ) -> impl Future<Output = Result<Vec<GroupRef>, DomainError>> + Send;
 
     /// Live accounts matching a query.
     fn list_accounts(

@@ -154,15 +154,24 @@ impl Store {
         let Some(row) = row else { return Ok(None) };
         let mut rec = row.into_record();
         if with_groups {
-            let mut by_user = self.groups_of(std::slice::from_ref(&id_s)).await?;
+            let mut by_user = self.groups_of(tenant, std::slice::from_ref(&id_s)).await?;
             rec.groups = by_user.remove(&id_s).unwrap_or_default();
         }
         Ok(Some(rec))
     }
 
+    /// See `Directory::account_groups`. Memberships are per tenant: the group must be the
+    /// account's tenant's.
+    pub async fn account_groups_impl(&self, tenant: TenantId, id: AccountId) -> Result<Vec<GroupRef>, StoreError> {
+        let id_s = id.to_string();
+        let mut map = self.groups_of(tenant, std::slice::from_ref(&id_s)).await?;
+        Ok(map.remove(&id_s).unwrap_or_default())
+    }
+
     /// Live groups of each account id.
     async fn groups_of(
         &self,
+        tenant: TenantId,
         ids: &[String],
     ) -> Result<std::collections::HashMap<String, Vec<GroupRef>>, StoreError> {
         let rows: Vec<(String, String, String)> = if ids.is_empty() {
@@ -172,6 +181,7 @@ impl Store {
                 memberships::table
                     .inner_join(groups::table)
                     .filter(memberships::user_id.eq_any(ids))
+                    .filter(groups::tenant_id.eq(tenant.to_string()))
                     .filter(groups::deleted_at.is_null())
                     .select((memberships::user_id, groups::id, groups::display_name))
                     .order((groups::display_name, groups::id))
@@ -217,7 +227,7 @@ impl Store {
         });
         let mut groups_by_user = if with_groups && !rows.is_empty() {
             let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-            self.groups_of(&ids).await?
+            self.groups_of(tenant, &ids).await?
         } else {
             Default::default()
         };

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::account::{AccountRecord, AccountWrite, GroupRecord, GroupWrite};
+use crate::domain::account::{AccountRecord, AccountWrite, GroupRecord, GroupRef, GroupWrite};
 use crate::domain::directory::{Decision, Directory, GroupDecision, Listing};
 use crate::domain::error::DomainError;
 use crate::domain::ids::{AccountId, GroupId, TenantId};
@@ -35,6 +35,10 @@ impl Directory for Store {
         with_groups: bool,
     ) -> Result<Option<AccountRecord>, DomainError> {
         Ok(self.get_account_impl(tenant, id, with_groups).await?)
+    }
+
+    async fn account_groups(&self, tenant: TenantId, id: AccountId) -> Result<Vec<GroupRef>, DomainError> {
+        Ok(self.account_groups_impl(tenant, id).await?)
     }
 
     async fn list_accounts(

@@ -620,14 +620,21 @@ pub fn list_sql(
         sql.push(" AND t.deleted_at IS NULL AND ");
         compile(sql, table, &query.filter);
     };
+    // On PostgreSQL a filtered list is filtered first (the `OFFSET 0` subquery is an
+    // optimisation fence), so the planner uses the index that serves the filter instead of
+    // walking the creation-order index under ORDER BY ... LIMIT when statistics are stale.
+    let fenced = dialect == Dialect::Postgres && query.filter != Query::Const(true);
     let mut page = Sql::new(dialect);
-    page.push("SELECT t.*");
+    page.push(if fenced { "SELECT * FROM (SELECT t.*" } else { "SELECT t.*" });
     where_sql(&mut page);
     match &query.page {
         Page::Index { start, count } => {
             let mut count_sql = Sql::new(dialect);
             count_sql.push("SELECT COUNT(*) AS n");
             where_sql(&mut count_sql);
+            if fenced {
+                page.push(" OFFSET 0) t");
+            }
             order_by(&mut page, table, query.sort.as_ref());
             page.push(" LIMIT ")
                 .bind(Bind::Int(*count))
@@ -644,6 +651,9 @@ pub fn list_sql(
                     .push(" AND t.id > ")
                     .bind(Bind::Text(id.clone()))
                     .push("))");
+            }
+            if fenced {
+                page.push(" OFFSET 0) t");
             }
             order_by(&mut page, table, None);
             // One row more than the page tells whether a next page exists.

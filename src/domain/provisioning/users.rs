@@ -157,9 +157,18 @@ impl<D: Directory> Provisioning<D> {
                     self.decide_user(ctx, current, doc, catalog.as_deref(), notes, 200)
                 })
                 .await?;
-            Ok(self.render_user(&rec, &Projection::all(), false))
+            // RFC 7644 3.5.1: the answer is the full resource, groups included.
+            let rec = self.with_groups(ctx, rec).await?;
+            Ok(self.render_user(&rec, &Projection::all(), true))
         })
         .await
+    }
+
+    /// The written record with its groups. Only the groups are read again: re-reading the
+    /// row could show a later writer's state instead of what this request wrote.
+    async fn with_groups(&self, ctx: &RequestCtx, mut rec: AccountRecord) -> Result<AccountRecord, DomainError> {
+        rec.groups = self.dir.account_groups(ctx.tenant, rec.id).await?;
+        Ok(rec)
     }
 
     /// PATCH /Users/{id} (RFC 7644 3.5.2): answers the resource (200).
@@ -203,11 +212,7 @@ impl<D: Directory> Provisioning<D> {
                 })
                 .await?;
             let with_groups = projection.wants(None, "groups");
-            let rec = if with_groups {
-                self.dir.get_account(ctx.tenant, id, true).await?.unwrap_or(rec)
-            } else {
-                rec
-            };
+            let rec = if with_groups { self.with_groups(ctx, rec).await? } else { rec };
             Ok((self.render_user(&rec, projection, with_groups), rec.version))
         })
         .await
