@@ -283,11 +283,8 @@ impl Store {
                     return Ok(current);
                 };
                 let changes = UserChanges::from_write(&write);
-                let mut set_status: Option<&str> = None;
-                if !write.fields.active {
-                    // Deactivated operators are Offline (taken out of routing).
-                    set_status = Some(DEFAULT_STATUS);
-                }
+                // Deactivated operators are Offline (taken out of routing).
+                let offline = (!write.fields.active).then(|| users::status.eq(DEFAULT_STATUS));
                 let updated: Option<UserRow> = diesel::update(
                     users::table
                         .filter(users::id.eq(&id_s))
@@ -296,6 +293,7 @@ impl Store {
                 )
                 .set((
                     &changes,
+                    offline,
                     users::version.eq(read_version + 1),
                     users::updated_at.eq(now),
                     users::last_sync_at.eq(now),
@@ -306,18 +304,9 @@ impl Store {
                 .get_result(c)
                 .await
                 .optional()?;
-                let Some(mut updated) = updated else {
+                let Some(updated) = updated else {
                     return Err(StoreError::Retry);
                 };
-                if let Some(status) = set_status
-                    && updated.status != status
-                {
-                    updated = diesel::update(users::table.filter(users::id.eq(&id_s)))
-                        .set(users::status.eq(status))
-                        .returning(UserRow::as_returning())
-                        .get_result(c)
-                        .await?;
-                }
                 if has_skills(&current.doc) || !write.fields.skills.is_empty() {
                     diesel::delete(user_skills::table.filter(user_skills::user_id.eq(&id_s)))
                         .execute(c)

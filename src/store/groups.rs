@@ -341,6 +341,10 @@ impl Store {
                     return Ok(current);
                 }
                 let client = decision.event.client.map(|c| c.to_string());
+                // The event goes in before the version bump: the group row stays locked
+                // only from that UPDATE to COMMIT, which is what serialises writers of a
+                // hot group.
+                c.write_event(&decision.event).await?;
                 let updated: Option<GroupRow> = match &decision.write {
                     Some(w) => diesel::update(
                         groups::table
@@ -393,7 +397,6 @@ impl Store {
                 let Some(updated) = updated else {
                     return Err(StoreError::Retry);
                 };
-                c.write_event(&decision.event).await?;
                 Ok(updated.into_record())
             });
             match result {
