@@ -233,7 +233,11 @@ async fn deactivate_and_restore(app: &TestApp, name: &str, off: Value, on: Value
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["active"], false);
     let status = app
-        .req("GET", &format!("Users/{id}?attributes={OPERATOR}:status"), None)
+        .req(
+            "GET",
+            &format!("Users/{id}?attributes={OPERATOR}:status"),
+            None,
+        )
         .await;
     assert_eq!(
         status.body[OPERATOR]["status"], "Offline",

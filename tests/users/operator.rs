@@ -171,7 +171,11 @@ on_both!(
         assert_eq!(r.status, 201, "{}", r.body);
         let id = r.body["id"].as_str().unwrap().to_string();
         let shown = app
-            .req("GET", &format!("Users/{id}?attributes={OPERATOR}:status"), None)
+            .req(
+                "GET",
+                &format!("Users/{id}?attributes={OPERATOR}:status"),
+                None,
+            )
             .await;
         assert_eq!(shown.body[OPERATOR]["status"], "Offline", "{}", shown.body);
         assert_eq!(row(&app, &id).await.status, "Offline");
