@@ -21,8 +21,9 @@ fn parse_body(body: &[u8]) -> Result<Value, ApiError> {
     if body.is_empty() {
         return Err(ScimError::invalid_syntax("the request body is empty").into());
     }
-    serde_json::from_slice(body)
-        .map_err(|e| ScimError::invalid_syntax(format!("the request body is not valid JSON: {e}")).into())
+    serde_json::from_slice(body).map_err(|e| {
+        ScimError::invalid_syntax(format!("the request body is not valid JSON: {e}")).into()
+    })
 }
 
 /// `If-Match` as the versions a write may apply to (None: unconditional).
@@ -41,7 +42,11 @@ fn query_value<'a>(q: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-fn projection(state: &AppState, kind: ResourceKind, q: &[(String, String)]) -> Result<Projection, ApiError> {
+fn projection(
+    state: &AppState,
+    kind: ResourceKind,
+    q: &[(String, String)],
+) -> Result<Projection, ApiError> {
     Ok(Projection::parse(
         &state.prov.registry,
         kind,
@@ -79,7 +84,9 @@ fn resource_at(status: StatusCode, body: Map<String, Value>, version: Option<i64
 }
 
 fn list(body: Value) -> HttpResponse {
-    HttpResponse::Ok().content_type(SCIM_CONTENT_TYPE).body(body.to_string())
+    HttpResponse::Ok()
+        .content_type(SCIM_CONTENT_TYPE)
+        .body(body.to_string())
 }
 
 /// GET with `If-None-Match`: 304 when the client's version is current.
@@ -90,15 +97,24 @@ fn conditional_get(req: &HttpRequest, body: Map<String, Value>, version: i64) ->
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| parse_etags(v).matches(version));
     if not_modified {
-        return HttpResponse::NotModified().insert_header((header::ETAG, etag(version))).finish();
+        return HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag(version)))
+            .finish();
     }
     resource_at(StatusCode::OK, body, Some(version))
 }
 
 /// `POST /Users`.
-pub async fn create_user(state: web::Data<AppState>, auth: Authed, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn create_user(
+    state: web::Data<AppState>,
+    auth: Authed,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     let v = parse_body(&body)?;
-    Ok(resource(StatusCode::CREATED, state.prov.create_user(&auth.0, &v).await?))
+    Ok(resource(
+        StatusCode::CREATED,
+        state.prov.create_user(&auth.0, &v).await?,
+    ))
 }
 
 /// `GET /Users/{id}`.
@@ -115,13 +131,21 @@ pub async fn get_user(
 }
 
 /// `GET /Users`.
-pub async fn list_users(state: web::Data<AppState>, auth: Authed, q: Query) -> Result<HttpResponse, ApiError> {
+pub async fn list_users(
+    state: web::Data<AppState>,
+    auth: Authed,
+    q: Query,
+) -> Result<HttpResponse, ApiError> {
     let params = ListParams::from_query(&q)?;
     Ok(list(state.prov.list_users(&auth.0, &params).await?))
 }
 
 /// `POST /Users/.search`.
-pub async fn search_users(state: web::Data<AppState>, auth: Authed, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn search_users(
+    state: web::Data<AppState>,
+    auth: Authed,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     let params = ListParams::from_search_body(&parse_body(&body)?)?;
     Ok(list(state.prov.list_users(&auth.0, &params).await?))
 }
@@ -135,7 +159,10 @@ pub async fn replace_user(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let v = parse_body(&body)?;
-    let out = state.prov.replace_user(&auth.0, &id, &v, if_match(req.headers())).await?;
+    let out = state
+        .prov
+        .replace_user(&auth.0, &id, &v, if_match(req.headers()))
+        .await?;
     Ok(resource(StatusCode::OK, out))
 }
 
@@ -164,14 +191,24 @@ pub async fn delete_user(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    state.prov.delete_user(&auth.0, &id, if_match(req.headers())).await?;
+    state
+        .prov
+        .delete_user(&auth.0, &id, if_match(req.headers()))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 /// `POST /Groups`.
-pub async fn create_group(state: web::Data<AppState>, auth: Authed, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn create_group(
+    state: web::Data<AppState>,
+    auth: Authed,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     let v = parse_body(&body)?;
-    Ok(resource(StatusCode::CREATED, state.prov.create_group(&auth.0, &v).await?))
+    Ok(resource(
+        StatusCode::CREATED,
+        state.prov.create_group(&auth.0, &v).await?,
+    ))
 }
 
 /// `GET /Groups/{id}`.
@@ -188,13 +225,21 @@ pub async fn get_group(
 }
 
 /// `GET /Groups`.
-pub async fn list_groups(state: web::Data<AppState>, auth: Authed, q: Query) -> Result<HttpResponse, ApiError> {
+pub async fn list_groups(
+    state: web::Data<AppState>,
+    auth: Authed,
+    q: Query,
+) -> Result<HttpResponse, ApiError> {
     let params = ListParams::from_query(&q)?;
     Ok(list(state.prov.list_groups(&auth.0, &params).await?))
 }
 
 /// `POST /Groups/.search`.
-pub async fn search_groups(state: web::Data<AppState>, auth: Authed, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn search_groups(
+    state: web::Data<AppState>,
+    auth: Authed,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     let params = ListParams::from_search_body(&parse_body(&body)?)?;
     Ok(list(state.prov.list_groups(&auth.0, &params).await?))
 }
@@ -208,7 +253,10 @@ pub async fn replace_group(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let v = parse_body(&body)?;
-    let out = state.prov.replace_group(&auth.0, &id, &v, if_match(req.headers())).await?;
+    let out = state
+        .prov
+        .replace_group(&auth.0, &id, &v, if_match(req.headers()))
+        .await?;
     Ok(resource(StatusCode::OK, out))
 }
 
@@ -223,7 +271,8 @@ pub async fn patch_group(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let v = parse_body(&body)?;
-    let wants_body = query_value(&q, "attributes").is_some() || query_value(&q, "excludedAttributes").is_some();
+    let wants_body =
+        query_value(&q, "attributes").is_some() || query_value(&q, "excludedAttributes").is_some();
     let proj = if wants_body {
         Some(projection(&state, ResourceKind::Group, &q)?)
     } else {
@@ -246,18 +295,31 @@ pub async fn delete_group(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    state.prov.delete_group(&auth.0, &id, if_match(req.headers())).await?;
+    state
+        .prov
+        .delete_group(&auth.0, &id, if_match(req.headers()))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 /// `POST /.search` (RFC 7644 3.4.3): Users then Groups, paged over the concatenation.
-pub async fn search_root(state: web::Data<AppState>, auth: Authed, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn search_root(
+    state: web::Data<AppState>,
+    auth: Authed,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     let params = ListParams::from_search_body(&parse_body(&body)?)?;
     if params.cursor.is_some() {
-        return Err(ScimError::invalid_value("cursor paging is per resource type; use /Users/.search or /Groups/.search").into());
+        return Err(ScimError::invalid_value(
+            "cursor paging is per resource type; use /Users/.search or /Groups/.search",
+        )
+        .into());
     }
     let start = params.start_index.unwrap_or(1).max(1);
-    let count = params.page_size(crate::domain::listing::DEFAULT_PAGE_SIZE, crate::domain::listing::MAX_RESULTS);
+    let count = params.page_size(
+        crate::domain::listing::DEFAULT_PAGE_SIZE,
+        crate::domain::listing::MAX_RESULTS,
+    );
     // Fetch enough of each type to cover the requested window of the concatenation.
     let mut window = params.clone();
     window.start_index = Some(1);
@@ -290,14 +352,23 @@ pub async fn search_root(state: web::Data<AppState>, auth: Authed, body: web::By
 }
 
 /// `POST /Bulk` (RFC 7644 3.7).
-pub async fn bulk(state: web::Data<AppState>, auth: Authed, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn bulk(
+    state: web::Data<AppState>,
+    auth: Authed,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     let v = parse_body(&body)?;
     Ok(list(state.prov.bulk(&auth.0, &v).await?))
 }
 
 /// `/Me` is not supported (RFC 7644 3.11 allows 501).
 pub async fn me() -> Result<HttpResponse, ApiError> {
-    Err(ScimError::new(501, None, "/Me is not supported: SCIM clients here are provisioning systems, not users").into())
+    Err(ScimError::new(
+        501,
+        None,
+        "/Me is not supported: SCIM clients here are provisioning systems, not users",
+    )
+    .into())
 }
 
 /// Unknown URL under `/scim/v2`.

@@ -162,7 +162,11 @@ impl Store {
 
     /// See `Directory::account_groups`. Memberships are per tenant: the group must be the
     /// account's tenant's.
-    pub async fn account_groups_impl(&self, tenant: TenantId, id: AccountId) -> Result<Vec<GroupRef>, StoreError> {
+    pub async fn account_groups_impl(
+        &self,
+        tenant: TenantId,
+        id: AccountId,
+    ) -> Result<Vec<GroupRef>, StoreError> {
         let id_s = id.to_string();
         let mut map = self.groups_of(tenant, std::slice::from_ref(&id_s)).await?;
         Ok(map.remove(&id_s).unwrap_or_default())

@@ -15,9 +15,14 @@ use crate::with_tx;
 /// Writes events on a connection of either backend (used inside write transactions).
 pub trait EventWriter {
     /// Insert one event.
-    fn write_event(&mut self, e: &SyncEvent) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn write_event(&mut self, e: &SyncEvent)
+    -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Set the resource's last sync time, client and outcome from an event.
-    fn write_last_sync(&mut self, e: &SyncEvent, now: i64) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn write_last_sync(
+        &mut self,
+        e: &SyncEvent,
+        now: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 macro_rules! impl_event_writer {
@@ -42,23 +47,31 @@ macro_rules! impl_event_writer {
                 let tenant = e.tenant.to_string();
                 let outcome = e.outcome.as_str();
                 if kind == "User" {
-                    diesel::update(users::table.filter(users::id.eq(id)).filter(users::tenant_id.eq(&tenant)))
-                        .set((
-                            users::last_sync_at.eq(now),
-                            users::last_sync_client.eq(client),
-                            users::last_sync_outcome.eq(outcome),
-                        ))
-                        .execute(self)
-                        .await?;
+                    diesel::update(
+                        users::table
+                            .filter(users::id.eq(id))
+                            .filter(users::tenant_id.eq(&tenant)),
+                    )
+                    .set((
+                        users::last_sync_at.eq(now),
+                        users::last_sync_client.eq(client),
+                        users::last_sync_outcome.eq(outcome),
+                    ))
+                    .execute(self)
+                    .await?;
                 } else {
-                    diesel::update(groups::table.filter(groups::id.eq(id)).filter(groups::tenant_id.eq(&tenant)))
-                        .set((
-                            groups::last_sync_at.eq(now),
-                            groups::last_sync_client.eq(client),
-                            groups::last_sync_outcome.eq(outcome),
-                        ))
-                        .execute(self)
-                        .await?;
+                    diesel::update(
+                        groups::table
+                            .filter(groups::id.eq(id))
+                            .filter(groups::tenant_id.eq(&tenant)),
+                    )
+                    .set((
+                        groups::last_sync_at.eq(now),
+                        groups::last_sync_client.eq(client),
+                        groups::last_sync_outcome.eq(outcome),
+                    ))
+                    .execute(self)
+                    .await?;
                 }
                 Ok(())
             }
@@ -75,7 +88,11 @@ pub async fn insert_event<C: EventWriter>(c: &mut C, e: &SyncEvent) -> Result<()
 }
 
 /// Update the resource's last-sync columns from an event.
-pub async fn mark_synced<C: EventWriter>(c: &mut C, e: &SyncEvent, now: i64) -> Result<(), StoreError> {
+pub async fn mark_synced<C: EventWriter>(
+    c: &mut C,
+    e: &SyncEvent,
+    now: i64,
+) -> Result<(), StoreError> {
     c.write_last_sync(e, now).await
 }
 

@@ -625,7 +625,11 @@ pub fn list_sql(
     // walking the creation-order index under ORDER BY ... LIMIT when statistics are stale.
     let fenced = dialect == Dialect::Postgres && query.filter != Query::Const(true);
     let mut page = Sql::new(dialect);
-    page.push(if fenced { "SELECT * FROM (SELECT t.*" } else { "SELECT t.*" });
+    page.push(if fenced {
+        "SELECT * FROM (SELECT t.*"
+    } else {
+        "SELECT t.*"
+    });
     where_sql(&mut page);
     match &query.page {
         Page::Index { start, count } => {

@@ -62,14 +62,23 @@ impl<D: Directory> Provisioning<D> {
         })
     }
 
-    fn render_user(&self, rec: &AccountRecord, projection: &Projection, groups_loaded: bool) -> Rendered {
+    fn render_user(
+        &self,
+        rec: &AccountRecord,
+        projection: &Projection,
+        groups_loaded: bool,
+    ) -> Rendered {
         let mut out = render(rec, &self.base_url, groups_loaded);
         projection.apply(&self.registry, KIND, &mut out);
         out
     }
 
     /// POST /Users.
-    pub async fn create_user(&self, ctx: &RequestCtx, body: &Value) -> Result<Rendered, DomainError> {
+    pub async fn create_user(
+        &self,
+        ctx: &RequestCtx,
+        body: &Value,
+    ) -> Result<Rendered, DomainError> {
         self.recorded(ctx, KIND, None, async {
             let mut notes = Vec::new();
             let incoming = self.registry.normalize(KIND, body, &mut notes)?;
@@ -80,7 +89,13 @@ impl<D: Directory> Provisioning<D> {
             let event = self.event(ctx, KIND, Some(id.to_string()), Action::Create, 201, notes);
             let rec = self
                 .dir
-                .insert_account(ctx.tenant, id, AccountWrite { fields, doc }, self.clock.now(), event)
+                .insert_account(
+                    ctx.tenant,
+                    id,
+                    AccountWrite { fields, doc },
+                    self.clock.now(),
+                    event,
+                )
                 .await?;
             Ok(self.render_user(&rec, &Projection::all(), false))
         })
@@ -111,12 +126,19 @@ impl<D: Directory> Provisioning<D> {
     }
 
     /// GET /Users and POST /Users/.search.
-    pub async fn list_users(&self, ctx: &RequestCtx, params: &ListParams) -> Result<Value, DomainError> {
+    pub async fn list_users(
+        &self,
+        ctx: &RequestCtx,
+        params: &ListParams,
+    ) -> Result<Value, DomainError> {
         let answer = self
             .recorded(ctx, KIND, None, async {
                 let plan = plan(&self.registry, KIND, params)?;
                 let with_groups = plan.projection.wants(None, "groups");
-                let listing = self.dir.list_accounts(ctx.tenant, &plan.query, with_groups).await?;
+                let listing = self
+                    .dir
+                    .list_accounts(ctx.tenant, &plan.query, with_groups)
+                    .await?;
                 Ok(self.list_answer(
                     KIND,
                     &plan,
@@ -166,7 +188,11 @@ impl<D: Directory> Provisioning<D> {
 
     /// The written record with its groups. Only the groups are read again: re-reading the
     /// row could show a later writer's state instead of what this request wrote.
-    async fn with_groups(&self, ctx: &RequestCtx, mut rec: AccountRecord) -> Result<AccountRecord, DomainError> {
+    async fn with_groups(
+        &self,
+        ctx: &RequestCtx,
+        mut rec: AccountRecord,
+    ) -> Result<AccountRecord, DomainError> {
         rec.groups = self.dir.account_groups(ctx.tenant, rec.id).await?;
         Ok(rec)
     }
@@ -212,7 +238,11 @@ impl<D: Directory> Provisioning<D> {
                 })
                 .await?;
             let with_groups = projection.wants(None, "groups");
-            let rec = if with_groups { self.with_groups(ctx, rec).await? } else { rec };
+            let rec = if with_groups {
+                self.with_groups(ctx, rec).await?
+            } else {
+                rec
+            };
             Ok((self.render_user(&rec, projection, with_groups), rec.version))
         })
         .await
@@ -267,7 +297,14 @@ impl<D: Directory> Provisioning<D> {
     ) -> Result<(), DomainError> {
         self.recorded(ctx, KIND, Some(raw_id), async {
             let id = parse_id(KIND, raw_id, AccountId::parse)?;
-            let event = self.event(ctx, KIND, Some(id.to_string()), Action::Delete, 204, Vec::new());
+            let event = self.event(
+                ctx,
+                KIND,
+                Some(id.to_string()),
+                Action::Delete,
+                204,
+                Vec::new(),
+            );
             self.dir
                 .delete_account(ctx.tenant, id, expected, self.clock.now(), event)
                 .await
