@@ -274,7 +274,7 @@ impl Registry {
         let mut out = Map::new();
         for (key, value) in obj {
             if key.eq_ignore_ascii_case("schemas") {
-                out.insert("schemas".into(), value.clone());
+                out.insert("schemas".into(), self.known_schemas(kind, value, notes));
                 continue;
             }
             if let Some((urn, rest)) = self.split_urn(kind, key) {
@@ -331,6 +331,24 @@ impl Registry {
             }
         }
         Ok(out)
+    }
+
+    /// The `schemas` list with only this resource type's URNs (canonical spelling). Others,
+    /// such as Entra's extra group URN, are dropped with a note.
+    fn known_schemas(&self, kind: ResourceKind, value: &Value, notes: &mut Vec<String>) -> Value {
+        let known: Vec<&str> = std::iter::once(self.core_schema(kind))
+            .chain(self.extensions(kind))
+            .map(|s| s.id.as_str())
+            .collect();
+        let mut kept = Vec::new();
+        for urn in value.as_array().map(Vec::as_slice).unwrap_or_default() {
+            match urn.as_str().and_then(|u| known.iter().find(|k| k.eq_ignore_ascii_case(u))) {
+                Some(k) if !kept.contains(&Value::from(*k)) => kept.push(Value::from(*k)),
+                Some(_) => {}
+                None => notes.push(format!("schemas: {urn} is not a schema of {}: ignored", kind.name())),
+            }
+        }
+        Value::Array(kept)
     }
 
     /// Normalise one `key: value` pair against `attrs` into `out`.
