@@ -126,7 +126,12 @@ struct Bench {
 type Check = Result<(), String>;
 
 impl Bench {
-    async fn send(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> Result<(u16, Value), String> {
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<(u16, Value), String> {
         let mut req = self
             .http
             .request(method, format!("{}{path}", self.base))
@@ -185,7 +190,9 @@ impl Bench {
     }
 
     async fn create(&self, i: u64) -> Check {
-        let (s, v) = self.send(reqwest::Method::POST, "/Users", Some(&self.user_body(i))).await?;
+        let (s, v) = self
+            .send(reqwest::Method::POST, "/Users", Some(&self.user_body(i)))
+            .await?;
         if s != 201 || v["userName"] != self.user_name(i) {
             return Err(format!("create: {s} {v}"));
         }
@@ -200,7 +207,10 @@ impl Bench {
 
     async fn get_by_filter(&self, i: u64) -> Check {
         let name = self.user_name(i);
-        let path = format!("/Users?filter=userName%20eq%20%22{}%22", name.replace('@', "%40"));
+        let path = format!(
+            "/Users?filter=userName%20eq%20%22{}%22",
+            name.replace('@', "%40")
+        );
         let (s, v) = self.send(reqwest::Method::GET, &path, None).await?;
         if s != 200 || v["totalResults"] != 1 || v["Resources"][0]["userName"] != name {
             return Err(format!("filter: {s} {v}"));
@@ -210,7 +220,10 @@ impl Bench {
 
     async fn filter_miss_then_create(&self, i: u64) -> Check {
         let name = self.user_name(i);
-        let path = format!("/Users?filter=userName%20eq%20%22{}%22", name.replace('@', "%40"));
+        let path = format!(
+            "/Users?filter=userName%20eq%20%22{}%22",
+            name.replace('@', "%40")
+        );
         let (s, v) = self.send(reqwest::Method::GET, &path, None).await?;
         if s != 200 || v["totalResults"] != 0 {
             return Err(format!("filter miss: {s} {v}"));
@@ -220,7 +233,9 @@ impl Bench {
 
     async fn get_by_id(&self, i: u64) -> Check {
         let id = self.id(i).await?;
-        let (s, v) = self.send(reqwest::Method::GET, &format!("/Users/{id}"), None).await?;
+        let (s, v) = self
+            .send(reqwest::Method::GET, &format!("/Users/{id}"), None)
+            .await?;
         if s != 200 || v["id"] != id.as_str() {
             return Err(format!("get: {s} {v}"));
         }
@@ -232,7 +247,8 @@ impl Bench {
         let (s, v) = self.send(reqwest::Method::GET, &path, None).await?;
         let n = v["Resources"].as_array().map_or(0, Vec::len) as u64;
         let total = v["totalResults"].as_u64().unwrap_or(0);
-        if s != 200 || v["startIndex"] != start || total < users || n != 100.min(total + 1 - start) {
+        if s != 200 || v["startIndex"] != start || total < users || n != 100.min(total + 1 - start)
+        {
             return Err(format!("page: {s} n={n} total={total}"));
         }
         Ok(())
@@ -242,7 +258,9 @@ impl Bench {
         let id = self.id(i).await?;
         let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
             "Operations": [{"op": "replace", "path": "active", "value": active}]});
-        let (s, v) = self.send(reqwest::Method::PATCH, &format!("/Users/{id}"), Some(&body)).await?;
+        let (s, v) = self
+            .send(reqwest::Method::PATCH, &format!("/Users/{id}"), Some(&body))
+            .await?;
         if s != 200 || v["active"] != active {
             return Err(format!("patch: {s} {v}"));
         }
@@ -253,7 +271,9 @@ impl Bench {
         let id = self.id(i).await?;
         let mut body = self.user_body(i);
         body["displayName"] = Value::String(format!("Renamed {i}"));
-        let (s, v) = self.send(reqwest::Method::PUT, &format!("/Users/{id}"), Some(&body)).await?;
+        let (s, v) = self
+            .send(reqwest::Method::PUT, &format!("/Users/{id}"), Some(&body))
+            .await?;
         if s != 200 || v["displayName"] != format!("Renamed {i}") {
             return Err(format!("put: {s} {v}"));
         }
@@ -264,7 +284,13 @@ impl Bench {
         let id = self.id(i).await?;
         let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
             "Operations": [{"op": op, "path": "members", "value": [{"value": id}]}]});
-        let (s, v) = self.send(reqwest::Method::PATCH, &format!("/Groups/{group}"), Some(&body)).await?;
+        let (s, v) = self
+            .send(
+                reqwest::Method::PATCH,
+                &format!("/Groups/{group}"),
+                Some(&body),
+            )
+            .await?;
         if s != 204 {
             return Err(format!("member {op}: {s} {v}"));
         }
@@ -273,7 +299,9 @@ impl Bench {
 
     async fn create_group(&self, name: &str) -> Result<String, String> {
         let body = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": name});
-        let (s, v) = self.send(reqwest::Method::POST, "/Groups", Some(&body)).await?;
+        let (s, v) = self
+            .send(reqwest::Method::POST, "/Groups", Some(&body))
+            .await?;
         if s != 201 {
             return Err(format!("create group: {s} {v}"));
         }
@@ -288,7 +316,12 @@ impl Bench {
         };
         let (s, v) = self.send(reqwest::Method::GET, &path, None).await?;
         let n = v["members"].as_array().map_or(0, Vec::len) as u64;
-        let ok = s == 200 && if excluded { v.get("members").is_none() } else { n == expect_members };
+        let ok = s == 200
+            && if excluded {
+                v.get("members").is_none()
+            } else {
+                n == expect_members
+            };
         if !ok {
             return Err(format!("group get: {s} members={n}"));
         }
@@ -319,7 +352,10 @@ where
                 }
                 let t = Instant::now();
                 match op(seq).await {
-                    Ok(()) => lat.push((seq, t.elapsed().as_micros().min(u128::from(u32::MAX)) as u32)),
+                    Ok(()) => lat.push((
+                        seq,
+                        t.elapsed().as_micros().min(u128::from(u32::MAX)) as u32,
+                    )),
                     Err(e) => {
                         errors += 1;
                         first.get_or_insert(e);
@@ -377,7 +413,10 @@ async fn main() -> anyhow::Result<()> {
         "scim-bench: {} connections, {} users, group of {}, run {}",
         c, users, args.group_members, bench.run
     );
-    println!("{:<28} {:>8} {:>7} {:>12}", "workload", "requests", "errors", "throughput");
+    println!(
+        "{:<28} {:>8} {:>7} {:>12}",
+        "workload", "requests", "errors", "throughput"
+    );
     let mut report = |s: Stats| {
         failed += s.errors;
         s.print();
@@ -386,45 +425,58 @@ async fn main() -> anyhow::Result<()> {
 
     // Always create the users: the read workloads need them.
     let b = bench.clone();
-    report(run("create_users", c, users, pid, move |i| {
-        let b = b.clone();
-        async move { b.create(i).await }
-    })
-    .await);
+    report(
+        run("create_users", c, users, pid, move |i| {
+            let b = b.clone();
+            async move { b.create(i).await }
+        })
+        .await,
+    );
 
     let n = args.requests;
     if wanted(&args, "get_by_filter") {
         let b = bench.clone();
-        report(run("get_by_filter", c, n, pid, move |_| {
-            let b = b.clone();
-            async move { b.get_by_filter(rand::random::<u64>() % users).await }
-        })
-        .await);
+        report(
+            run("get_by_filter", c, n, pid, move |_| {
+                let b = b.clone();
+                async move { b.get_by_filter(rand::random::<u64>() % users).await }
+            })
+            .await,
+        );
     }
     if wanted(&args, "get_by_id") {
         let b = bench.clone();
-        report(run("get_by_id", c, n, pid, move |_| {
-            let b = b.clone();
-            async move { b.get_by_id(rand::random::<u64>() % users).await }
-        })
-        .await);
+        report(
+            run("get_by_id", c, n, pid, move |_| {
+                let b = b.clone();
+                async move { b.get_by_id(rand::random::<u64>() % users).await }
+            })
+            .await,
+        );
     }
     if wanted(&args, "list_page") {
         let b = bench.clone();
         let pages = users.saturating_sub(99).max(1);
-        report(run("list_page", c, n / 10, pid, move |_| {
-            let b = b.clone();
-            async move { b.list_page(1 + rand::random::<u64>() % pages, users).await }
-        })
-        .await);
+        report(
+            run("list_page", c, n / 10, pid, move |_| {
+                let b = b.clone();
+                async move { b.list_page(1 + rand::random::<u64>() % pages, users).await }
+            })
+            .await,
+        );
     }
     if wanted(&args, "patch_user") {
         let b = bench.clone();
-        report(run("patch_user", c, n, pid, move |seq| {
-            let b = b.clone();
-            async move { b.patch_active(rand::random::<u64>() % users, seq % 2 == 1).await }
-        })
-        .await);
+        report(
+            run("patch_user", c, n, pid, move |seq| {
+                let b = b.clone();
+                async move {
+                    b.patch_active(rand::random::<u64>() % users, seq % 2 == 1)
+                        .await
+                }
+            })
+            .await,
+        );
     }
 
     let m = args.group_members;
@@ -432,23 +484,35 @@ async fn main() -> anyhow::Result<()> {
         // The big group needs M users: create the ones beyond the first `users`.
         if m > users {
             let b = bench.clone();
-            report(run("create_users (for group)", c, m - users, pid, move |i| {
-                let b = b.clone();
-                async move { b.create(users + i).await }
-            })
-            .await);
+            report(
+                run("create_users (for group)", c, m - users, pid, move |i| {
+                    let b = b.clone();
+                    async move { b.create(users + i).await }
+                })
+                .await,
+            );
         }
-        let gid = bench.create_group(&format!("bench-{}-big", bench.run)).await.map_err(anyhow::Error::msg)?;
+        let gid = bench
+            .create_group(&format!("bench-{}-big", bench.run))
+            .await
+            .map_err(anyhow::Error::msg)?;
         let b = bench.clone();
         let g = gid.clone();
-        let s = report(run("group_add_members", c, m, pid, move |i| {
-            let (b, g) = (b.clone(), g.clone());
-            async move { b.member_op(&g, i, "add").await }
-        })
-        .await);
+        let s = report(
+            run("group_add_members", c, m, pid, move |i| {
+                let (b, g) = (b.clone(), g.clone());
+                async move { b.member_op(&g, i, "add").await }
+            })
+            .await,
+        );
         let window = 1000.min(m / 2).max(1);
         let p50_of = |lo: u64, hi: u64| {
-            let mut l: Vec<u32> = s.latencies.iter().filter(|(q, _)| *q >= lo && *q < hi).map(|(_, l)| *l).collect();
+            let mut l: Vec<u32> = s
+                .latencies
+                .iter()
+                .filter(|(q, _)| *q >= lo && *q < hi)
+                .map(|(_, l)| *l)
+                .collect();
             l.sort_unstable();
             percentile(&l, 0.5)
         };
@@ -465,45 +529,69 @@ async fn main() -> anyhow::Result<()> {
         if wanted(&args, "group_get_excluding_members") {
             let b = bench.clone();
             let g = gid.clone();
-            report(run("group_get_excluding_members", c, n, pid, move |_| {
-                let (b, g) = (b.clone(), g.clone());
-                async move { b.group_get(&g, true, 0).await }
-            })
-            .await);
+            report(
+                run("group_get_excluding_members", c, n, pid, move |_| {
+                    let (b, g) = (b.clone(), g.clone());
+                    async move { b.group_get(&g, true, 0).await }
+                })
+                .await,
+            );
         }
         if wanted(&args, "group_get_full") {
             let b = bench.clone();
             let g = gid.clone();
-            report(run("group_get_full", c.min(4), args.full_reads, pid, move |_| {
-                let (b, g) = (b.clone(), g.clone());
-                async move { b.group_get(&g, false, m).await }
-            })
-            .await);
+            report(
+                run(
+                    "group_get_full",
+                    c.min(4),
+                    args.full_reads,
+                    pid,
+                    move |_| {
+                        let (b, g) = (b.clone(), g.clone());
+                        async move { b.group_get(&g, false, m).await }
+                    },
+                )
+                .await,
+            );
         }
     }
 
     if wanted(&args, "mixed") {
         // An Okta-like sync: 35% filter hits, 10% filter-miss-then-create, 15% GET by id,
         // 15% PATCH active, 10% PUT, 10% group member add/remove, 5% page of 100.
-        let gid = bench.create_group(&format!("bench-{}-mixed", bench.run)).await.map_err(anyhow::Error::msg)?;
+        let gid = bench
+            .create_group(&format!("bench-{}-mixed", bench.run))
+            .await
+            .map_err(anyhow::Error::msg)?;
         let fresh = Arc::new(AtomicU64::new(users.max(m) + 1));
         let b = bench.clone();
-        report(run("mixed", c, n, pid, move |seq| {
-            let (b, g, fresh) = (b.clone(), gid.clone(), fresh.clone());
-            async move {
-                let i = rand::random::<u64>() % users;
-                match rand::random::<u64>() % 100 {
-                    0..35 => b.get_by_filter(i).await,
-                    35..45 => b.filter_miss_then_create(fresh.fetch_add(1, Ordering::Relaxed)).await,
-                    45..60 => b.get_by_id(i).await,
-                    60..75 => b.patch_active(i, seq % 2 == 1).await,
-                    75..85 => b.put_user(i).await,
-                    85..95 => b.member_op(&g, i, if seq % 2 == 0 { "add" } else { "remove" }).await,
-                    _ => b.list_page(1 + i.min(users.saturating_sub(100)), users).await,
+        report(
+            run("mixed", c, n, pid, move |seq| {
+                let (b, g, fresh) = (b.clone(), gid.clone(), fresh.clone());
+                async move {
+                    let i = rand::random::<u64>() % users;
+                    match rand::random::<u64>() % 100 {
+                        0..35 => b.get_by_filter(i).await,
+                        35..45 => {
+                            b.filter_miss_then_create(fresh.fetch_add(1, Ordering::Relaxed))
+                                .await
+                        }
+                        45..60 => b.get_by_id(i).await,
+                        60..75 => b.patch_active(i, seq % 2 == 1).await,
+                        75..85 => b.put_user(i).await,
+                        85..95 => {
+                            b.member_op(&g, i, if seq % 2 == 0 { "add" } else { "remove" })
+                                .await
+                        }
+                        _ => {
+                            b.list_page(1 + i.min(users.saturating_sub(100)), users)
+                                .await
+                        }
+                    }
                 }
-            }
-        })
-        .await);
+            })
+            .await,
+        );
     }
 
     if let Some(mb) = rss_mb(pid) {

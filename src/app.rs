@@ -37,7 +37,10 @@ pub async fn open_store(database_url: Option<&str>, pool_size: usize) -> anyhow:
 /// whichever replica starts first).
 pub async fn signer(store: &Store, configured: Option<&str>) -> anyhow::Result<TokenSigner> {
     if let Some(secret) = configured {
-        anyhow::ensure!(secret.len() >= 32, "the token secret must be at least 32 bytes");
+        anyhow::ensure!(
+            secret.len() >= 32,
+            "the token secret must be at least 32 bytes"
+        );
         return Ok(TokenSigner::new(secret.as_bytes()));
     }
     let mut fresh = [0u8; 32];
@@ -50,7 +53,12 @@ pub async fn signer(store: &Store, configured: Option<&str>) -> anyhow::Result<T
 }
 
 /// Build the shared state.
-pub fn state(store: Store, signer: TokenSigner, clock: SharedClock, base_url: String) -> anyhow::Result<web::Data<AppState>> {
+pub fn state(
+    store: Store,
+    signer: TokenSigner,
+    clock: SharedClock,
+    base_url: String,
+) -> anyhow::Result<web::Data<AppState>> {
     let registry = Arc::new(Registry::load().context("loading schemas")?);
     Ok(web::Data::new(AppState {
         prov: Provisioning {

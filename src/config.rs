@@ -14,16 +14,31 @@ pub struct Config {
     pub database_url: Option<String>,
 
     /// Size of the database connection pool (SQLite is capped at 8).
-    #[arg(long, global = true, env = "SCIM_CONNECTOR_POOL_SIZE", default_value_t = 16)]
+    #[arg(
+        long,
+        global = true,
+        env = "SCIM_CONNECTOR_POOL_SIZE",
+        default_value_t = 16
+    )]
     pub pool_size: usize,
 
     /// Secret that signs SCIM bearer tokens (at least 32 bytes). Default: a random key
     /// generated on first start and kept in the database, shared by every replica.
-    #[arg(long, global = true, env = "SCIM_CONNECTOR_TOKEN_SECRET", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "SCIM_CONNECTOR_TOKEN_SECRET",
+        hide_env_values = true
+    )]
     pub token_secret: Option<String>,
 
     /// Log format: `text` or `json`.
-    #[arg(long, global = true, env = "SCIM_CONNECTOR_LOG_FORMAT", default_value = "text")]
+    #[arg(
+        long,
+        global = true,
+        env = "SCIM_CONNECTOR_LOG_FORMAT",
+        default_value = "text"
+    )]
     pub log_format: String,
 }
 

@@ -14,7 +14,11 @@ use scim_connector::domain::tenant::Tenant;
 use scim_connector::store::Store;
 
 #[derive(Parser)]
-#[command(name = "scim-connector", version, about = "SCIM 2.0 provisioning for contact-center operator accounts")]
+#[command(
+    name = "scim-connector",
+    version,
+    about = "SCIM 2.0 provisioning for contact-center operator accounts"
+)]
 struct Cli {
     #[command(flatten)]
     config: Config,
@@ -120,7 +124,9 @@ enum RoleCmd {
 
 fn init_tracing(format: &str) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if format == "json" {
         builder.json().init();
     } else {
@@ -147,14 +153,20 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve(ServeConfig {
             bind: std::env::var("SCIM_CONNECTOR_BIND").unwrap_or_else(|_| "127.0.0.1:8080".into()),
             public_url: std::env::var("SCIM_CONNECTOR_PUBLIC_URL").ok(),
-            workers: std::env::var("SCIM_CONNECTOR_WORKERS").ok().and_then(|w| w.parse().ok()),
+            workers: std::env::var("SCIM_CONNECTOR_WORKERS")
+                .ok()
+                .and_then(|w| w.parse().ok()),
         })
     });
     match command {
         Command::Migrate => println!("migrations are up to date"),
         Command::Tenant(TenantCmd::Create { slug, name }) => {
             let t = store
-                .create_tenant(&slug, name.as_deref().unwrap_or(&slug), now.timestamp_micros())
+                .create_tenant(
+                    &slug,
+                    name.as_deref().unwrap_or(&slug),
+                    now.timestamp_micros(),
+                )
                 .await?;
             println!("created tenant {} ({})", t.slug, t.id);
         }
@@ -167,7 +179,10 @@ async fn main() -> anyhow::Result<()> {
             let t = tenant(&store, &slug).await?;
             let signer = app::signer(&store, cfg.token_secret.as_deref()).await?;
             let (client, token) = app::issue_token(&store, &signer, t.id, &name, now).await?;
-            println!("issued token '{}' ({}) for tenant {}; it is shown only once:", client.name, client.id, t.slug);
+            println!(
+                "issued token '{}' ({}) for tenant {}; it is shown only once:",
+                client.name, client.id, t.slug
+            );
             println!("{token}");
         }
         Command::Token(TokenCmd::List { tenant: slug }) => {
@@ -177,22 +192,45 @@ async fn main() -> anyhow::Result<()> {
                     Some(at) => format!("revoked {at}"),
                     None => "active".into(),
                 };
-                let used = c.last_used_at.map(|t| t.to_rfc3339()).unwrap_or_else(|| "never".into());
-                println!("{}\t{}\t{}\tcreated {}\tlast used {}", c.name, c.id, state, c.created_at.to_rfc3339(), used);
+                let used = c
+                    .last_used_at
+                    .map(|t| t.to_rfc3339())
+                    .unwrap_or_else(|| "never".into());
+                println!(
+                    "{}\t{}\t{}\tcreated {}\tlast used {}",
+                    c.name,
+                    c.id,
+                    state,
+                    c.created_at.to_rfc3339(),
+                    used
+                );
             }
         }
-        Command::Token(TokenCmd::Revoke { tenant: slug, name_or_id }) => {
+        Command::Token(TokenCmd::Revoke {
+            tenant: slug,
+            name_or_id,
+        }) => {
             let t = tenant(&store, &slug).await?;
-            let n = store.revoke_client(t.id, &name_or_id, now.timestamp_micros()).await?;
+            let n = store
+                .revoke_client(t.id, &name_or_id, now.timestamp_micros())
+                .await?;
             if n == 0 {
                 bail!("no live token '{name_or_id}' in tenant {slug}");
             }
             println!("revoked {n} token(s)");
         }
-        Command::Skill(SkillCmd::Add { tenant: slug, skills }) => {
+        Command::Skill(SkillCmd::Add {
+            tenant: slug,
+            skills,
+        }) => {
             let t = tenant(&store, &slug).await?;
-            store.add_skills(t.id, &skills, now.timestamp_micros()).await?;
-            println!("catalog of {slug}: {}", store.list_skills(t.id).await?.join(", "));
+            store
+                .add_skills(t.id, &skills, now.timestamp_micros())
+                .await?;
+            println!(
+                "catalog of {slug}: {}",
+                store.list_skills(t.id).await?.join(", ")
+            );
         }
         Command::Skill(SkillCmd::List { tenant: slug }) => {
             let t = tenant(&store, &slug).await?;
@@ -200,7 +238,11 @@ async fn main() -> anyhow::Result<()> {
                 println!("{s}");
             }
         }
-        Command::Role(RoleCmd::Map { tenant: slug, group, role }) => {
+        Command::Role(RoleCmd::Map {
+            tenant: slug,
+            group,
+            role,
+        }) => {
             let t = tenant(&store, &slug).await?;
             store.map_role(t.id, &group, &role).await?;
             println!("group '{group}' now grants role '{role}' in tenant {slug}");
@@ -211,15 +253,24 @@ async fn main() -> anyhow::Result<()> {
             if store.list_tenants().await?.is_empty() {
                 // First start on an empty database: a default tenant and a token to paste
                 // into Okta or Entra. A replica that loses this race just serves.
-                if let Ok(t) = store.create_tenant("default", "Default tenant", now.timestamp_micros()).await {
-                    let (_, token) = app::issue_token(&store, &signer, t.id, "initial", now).await?;
+                if let Ok(t) = store
+                    .create_tenant("default", "Default tenant", now.timestamp_micros())
+                    .await
+                {
+                    let (_, token) =
+                        app::issue_token(&store, &signer, t.id, "initial", now).await?;
                     println!("scim-connector: first start, created tenant 'default'.");
                     println!("SCIM base URL: {base_url}");
                     println!("Bearer token (shown once; store it in your IdP):");
                     println!("{token}");
                 }
             }
-            let state = app::state(store.clone(), signer, Arc::new(SystemClock), base_url.clone())?;
+            let state = app::state(
+                store.clone(),
+                signer,
+                Arc::new(SystemClock),
+                base_url.clone(),
+            )?;
             let mut server = HttpServer::new(move || app::app(state.clone()))
                 .shutdown_timeout(30)
                 .bind(&serve.bind)
@@ -227,7 +278,10 @@ async fn main() -> anyhow::Result<()> {
             if let Some(w) = serve.workers {
                 server = server.workers(w);
             }
-            println!("scim-connector listening on http://{} (SCIM base URL {base_url})", serve.bind);
+            println!(
+                "scim-connector listening on http://{} (SCIM base URL {base_url})",
+                serve.bind
+            );
             server.run().await?;
             // In-flight requests are finished; write the read events still queued.
             store.flush_events().await;

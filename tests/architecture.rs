@@ -16,9 +16,19 @@ fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 #[test]
 fn scim_core_imports_no_framework() {
     let mut files = Vec::new();
-    rust_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src/scim"), &mut files);
+    rust_files(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src/scim"),
+        &mut files,
+    );
     assert!(files.len() > 5, "src/scim has the protocol core");
-    let forbidden = ["actix", "diesel", "tokio", "crate::store", "crate::http", "crate::domain"];
+    let forbidden = [
+        "actix",
+        "diesel",
+        "tokio",
+        "crate::store",
+        "crate::http",
+        "crate::domain",
+    ];
     let mut offenders = Vec::new();
     for file in files {
         let text = std::fs::read_to_string(&file).expect("read");
@@ -29,5 +39,9 @@ fn scim_core_imports_no_framework() {
             }
         }
     }
-    assert!(offenders.is_empty(), "framework use in the protocol core:\n{}", offenders.join("\n"));
+    assert!(
+        offenders.is_empty(),
+        "framework use in the protocol core:\n{}",
+        offenders.join("\n")
+    );
 }

@@ -6,56 +6,110 @@ use serde_json::json;
 
 use common::{TestApp, TestDb, user};
 
-on_both!(service_provider_config_answers_with_token, async |app: TestApp| {
-    let r = app.req("GET", "ServiceProviderConfig", None).await;
-    assert_eq!(r.status, 200);
-    assert_eq!(r.header("content-type").as_deref(), Some("application/scim+json"));
-    assert_eq!(r.body["patch"]["supported"], true);
-    assert_eq!(r.body["filter"]["maxResults"], 1000);
-});
-
-on_both!(missing_malformed_and_foreign_tokens_get_401, async |app: TestApp| {
-    for token in ["", "garbage", "a.b.c"] {
-        let r = app.req_with("GET", "Users", None, token, &[]).await;
-        assert_eq!(r.status, 401, "token {token:?}");
-        assert_eq!(r.body["status"], "401");
-        assert!(r.header("www-authenticate").unwrap_or_default().starts_with("Bearer"));
+on_both!(
+    service_provider_config_answers_with_token,
+    async |app: TestApp| {
+        let r = app.req("GET", "ServiceProviderConfig", None).await;
+        assert_eq!(r.status, 200);
+        assert_eq!(
+            r.header("content-type").as_deref(),
+            Some("application/scim+json")
+        );
+        assert_eq!(r.body["patch"]["supported"], true);
+        assert_eq!(r.body["filter"]["maxResults"], 1000);
     }
-    // A token with valid claims signed by another key.
-    let other = scim_connector::domain::tenant::TokenSigner::new(b"another-key-another-key-another-key!");
-    let forged = other
-        .issue(app.tenant, scim_connector::domain::ids::ClientId::random(), chrono::Utc::now())
-        .unwrap();
-    assert_eq!(app.req_with("GET", "Users", None, &forged, &[]).await.status, 401);
-});
+);
 
-on_both!(revoked_token_is_refused_on_the_next_request, async |app: TestApp| {
-    let now = chrono::Utc::now();
-    let (client, token) = scim_connector::app::issue_token(&app.store, &app.signer, app.tenant, "entra", now)
-        .await
-        .unwrap();
-    assert_eq!(app.req_with("GET", "Users", None, &token, &[]).await.status, 200);
-    let n = app.store.revoke_client(app.tenant, "entra", now.timestamp_micros()).await.unwrap();
-    assert_eq!(n, 1);
-    let r = app.req_with("GET", "Users", None, &token, &[]).await;
-    assert_eq!(r.status, 401, "{}", r.body);
-    // Revoking by id works as well; the original token is untouched.
-    assert_eq!(app.store.revoke_client(app.tenant, &client.id.to_string(), now.timestamp_micros()).await.unwrap(), 0);
-    assert_eq!(app.req("GET", "Users", None).await.status, 200);
-});
+on_both!(
+    missing_malformed_and_foreign_tokens_get_401,
+    async |app: TestApp| {
+        for token in ["", "garbage", "a.b.c"] {
+            let r = app.req_with("GET", "Users", None, token, &[]).await;
+            assert_eq!(r.status, 401, "token {token:?}");
+            assert_eq!(r.body["status"], "401");
+            assert!(
+                r.header("www-authenticate")
+                    .unwrap_or_default()
+                    .starts_with("Bearer")
+            );
+        }
+        // A token with valid claims signed by another key.
+        let other = scim_connector::domain::tenant::TokenSigner::new(
+            b"another-key-another-key-another-key!",
+        );
+        let forged = other
+            .issue(
+                app.tenant,
+                scim_connector::domain::ids::ClientId::random(),
+                chrono::Utc::now(),
+            )
+            .unwrap();
+        assert_eq!(
+            app.req_with("GET", "Users", None, &forged, &[])
+                .await
+                .status,
+            401
+        );
+    }
+);
+
+on_both!(
+    revoked_token_is_refused_on_the_next_request,
+    async |app: TestApp| {
+        let now = chrono::Utc::now();
+        let (client, token) =
+            scim_connector::app::issue_token(&app.store, &app.signer, app.tenant, "entra", now)
+                .await
+                .unwrap();
+        assert_eq!(
+            app.req_with("GET", "Users", None, &token, &[]).await.status,
+            200
+        );
+        let n = app
+            .store
+            .revoke_client(app.tenant, "entra", now.timestamp_micros())
+            .await
+            .unwrap();
+        assert_eq!(n, 1);
+        let r = app.req_with("GET", "Users", None, &token, &[]).await;
+        assert_eq!(r.status, 401, "{}", r.body);
+        // Revoking by id works as well; the original token is untouched.
+        assert_eq!(
+            app.store
+                .revoke_client(app.tenant, &client.id.to_string(), now.timestamp_micros())
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(app.req("GET", "Users", None).await.status, 200);
+    }
+);
 
 on_both!(errors_are_scim_bodies, async |app: TestApp| {
     let r = app.req("GET", "NoSuchThing", None).await;
     assert_eq!(r.status, 404);
-    assert_eq!(r.body["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error");
+    assert_eq!(
+        r.body["schemas"][0],
+        "urn:ietf:params:scim:api:messages:2.0:Error"
+    );
     let r = app.req("DELETE", "ServiceProviderConfig", None).await;
     assert_eq!(r.status, 405);
     assert_eq!(r.body["status"], "405");
-    let r = app.raw("POST", "Users", Some(b"{not json".to_vec()), &app.token.clone(), &[]).await;
+    let r = app
+        .raw(
+            "POST",
+            "Users",
+            Some(b"{not json".to_vec()),
+            &app.token.clone(),
+            &[],
+        )
+        .await;
     assert_eq!(r.status, 400);
     assert_eq!(r.body["scimType"], "invalidSyntax");
     let big = vec![b' '; 2 * 1024 * 1024];
-    let r = app.raw("POST", "Users", Some(big), &app.token.clone(), &[]).await;
+    let r = app
+        .raw("POST", "Users", Some(big), &app.token.clone(), &[])
+        .await;
     assert_eq!(r.status, 413);
     assert_eq!(r.body["status"], "413");
     let r = app.req("GET", "Me", None).await;
@@ -68,10 +122,17 @@ on_both!(tenants_are_isolated, async |app: TestApp| {
     for (method, body) in [
         ("GET", None),
         ("PUT", Some(user("isolated"))),
-        ("PATCH", Some(json!({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":false}]}))),
+        (
+            "PATCH",
+            Some(
+                json!({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":false}]}),
+            ),
+        ),
         ("DELETE", None),
     ] {
-        let r = app.req_with(method, &format!("Users/{id}"), body, &other, &[]).await;
+        let r = app
+            .req_with(method, &format!("Users/{id}"), body, &other, &[])
+            .await;
         assert_eq!(r.status, 404, "{method}: {}", r.body);
     }
     let r = app.req_with("GET", "Users", None, &other, &[]).await;
@@ -83,15 +144,34 @@ on_both!(tenants_are_isolated, async |app: TestApp| {
 
 on_both!(discovery_is_complete, async |app: TestApp| {
     let r = app.req("GET", "ResourceTypes", None).await;
-    let names: Vec<&str> = r.body["Resources"].as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = r.body["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["User", "Group"]);
     let r = app.req("GET", "Schemas", None).await;
     assert_eq!(r.body["totalResults"], 4);
-    let r = app.req("GET", "Schemas/urn:ietf:params:scim:schemas:core:2.0:User", None).await;
+    let r = app
+        .req(
+            "GET",
+            "Schemas/urn:ietf:params:scim:schemas:core:2.0:User",
+            None,
+        )
+        .await;
     assert_eq!(r.status, 200);
-    let user_name = r.body["attributes"].as_array().unwrap().iter().find(|a| a["name"] == "userName").unwrap();
+    let user_name = r.body["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "userName")
+        .unwrap();
     assert_eq!(user_name["mutability"], "immutable");
-    assert_eq!(app.req("GET", "ResourceTypes/Group", None).await.body["endpoint"], "/Groups");
+    assert_eq!(
+        app.req("GET", "ResourceTypes/Group", None).await.body["endpoint"],
+        "/Groups"
+    );
 });
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -105,4 +185,3 @@ async fn migrations_run_up_down_up_on_both_backends() {
         assert_eq!(store.migrate().await.unwrap(), 0, "{}", db.backend);
     }
 }
-

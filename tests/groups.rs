@@ -213,7 +213,11 @@ on_both!(
             assert_eq!(m["type"], "User");
         }
         let shown = app
-            .req("GET", &format!("Groups/{gid}?attributes=members.value,members.display"), None)
+            .req(
+                "GET",
+                &format!("Groups/{gid}?attributes=members.value,members.display"),
+                None,
+            )
             .await;
         for m in shown.body["members"].as_array().unwrap() {
             let id = m["value"].as_str().unwrap();
@@ -232,7 +236,11 @@ on_both!(
             .await;
         assert_eq!(r.status, 200, "{}", r.body);
         let got = app
-            .req("GET", &format!("Groups/{gid}?attributes=members.value,members.display"), None)
+            .req(
+                "GET",
+                &format!("Groups/{gid}?attributes=members.value,members.display"),
+                None,
+            )
             .await;
         let members = got.body["members"].as_array().unwrap();
         let m = members.iter().find(|m| m["value"] == ids[0].as_str());

@@ -38,9 +38,11 @@ impl DomainError {
                 "If-Match does not match the current version of the resource",
             ),
             DomainError::Unauthorized(detail) => ScimError::new(401, None, detail.clone()),
-            DomainError::Storage(_) => {
-                ScimError::new(503, None, "the service is temporarily unavailable; retry later")
-            }
+            DomainError::Storage(_) => ScimError::new(
+                503,
+                None,
+                "the service is temporarily unavailable; retry later",
+            ),
         }
     }
 }
@@ -54,7 +56,11 @@ mod tests {
         let cases: Vec<(DomainError, u16, Option<&str>)> = vec![
             (ScimError::mutability("x").into(), 400, Some("mutability")),
             (DomainError::NotFound("User 1".into()), 404, None),
-            (DomainError::Conflict("userName taken".into()), 409, Some("uniqueness")),
+            (
+                DomainError::Conflict("userName taken".into()),
+                409,
+                Some("uniqueness"),
+            ),
             (DomainError::PreconditionFailed, 412, None),
             (DomainError::Unauthorized("bad token".into()), 401, None),
             (DomainError::Storage("db down".into()), 503, None),

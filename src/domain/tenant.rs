@@ -111,7 +111,9 @@ impl TokenSigner {
         let client = ClientId::parse(&data.claims.jti);
         match (tenant, client) {
             (Some(t), Some(c)) => Ok((t, c)),
-            _ => Err(DomainError::Unauthorized("the bearer token is invalid".into())),
+            _ => Err(DomainError::Unauthorized(
+                "the bearer token is invalid".into(),
+            )),
         }
     }
 }
@@ -141,7 +143,10 @@ mod tests {
         let token = signer.issue(t, c, Utc::now()).unwrap();
         assert_eq!(signer.verify(&token).unwrap(), (t, c));
         let other = TokenSigner::new(b"another-key-another-key-another-");
-        assert!(matches!(other.verify(&token), Err(DomainError::Unauthorized(_))));
+        assert!(matches!(
+            other.verify(&token),
+            Err(DomainError::Unauthorized(_))
+        ));
         assert!(signer.verify("not-a-jwt").is_err());
     }
 

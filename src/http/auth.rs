@@ -45,7 +45,9 @@ pub async fn authenticate(state: &AppState, req: &HttpRequest) -> Result<Request
         return Err(unauthorized("the bearer token is revoked or unknown"));
     }
     let now = state.prov.clock.now().timestamp_micros();
-    if client.last_used_at.is_none_or(|t| now - t.timestamp_micros() > 60_000_000)
+    if client
+        .last_used_at
+        .is_none_or(|t| now - t.timestamp_micros() > 60_000_000)
         && let Err(e) = state.store.touch_client(client.id, now).await
     {
         tracing::warn!(error = %e, "could not record client use");

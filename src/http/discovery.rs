@@ -14,7 +14,13 @@ use crate::scim::registry::{OPERATOR_SCHEMA, documents};
 use crate::scim::resource::list_response;
 
 fn parse(doc: &str) -> Result<Value, ApiError> {
-    serde_json::from_str(doc).map_err(|e| ApiError(ScimError::new(500, None, format!("discovery document: {e}"))))
+    serde_json::from_str(doc).map_err(|e| {
+        ApiError(ScimError::new(
+            500,
+            None,
+            format!("discovery document: {e}"),
+        ))
+    })
 }
 
 fn with_location(mut doc: Value, location: String) -> Value {
@@ -25,13 +31,21 @@ fn with_location(mut doc: Value, location: String) -> Value {
 }
 
 fn ok(body: Value) -> HttpResponse {
-    HttpResponse::Ok().content_type(SCIM_CONTENT_TYPE).body(body.to_string())
+    HttpResponse::Ok()
+        .content_type(SCIM_CONTENT_TYPE)
+        .body(body.to_string())
 }
 
 /// `GET /ServiceProviderConfig`.
-pub async fn service_provider_config(state: web::Data<AppState>, _auth: Authed) -> Result<HttpResponse, ApiError> {
+pub async fn service_provider_config(
+    state: web::Data<AppState>,
+    _auth: Authed,
+) -> Result<HttpResponse, ApiError> {
     let doc = parse(documents::SERVICE_PROVIDER_CONFIG)?;
-    Ok(ok(with_location(doc, format!("{}/ServiceProviderConfig", state.prov.base_url))))
+    Ok(ok(with_location(
+        doc,
+        format!("{}/ServiceProviderConfig", state.prov.base_url),
+    )))
 }
 
 fn resource_type_docs(base: &str) -> Result<Vec<Value>, ApiError> {
@@ -42,14 +56,21 @@ fn resource_type_docs(base: &str) -> Result<Vec<Value>, ApiError> {
         .unwrap_or_default()
         .into_iter()
         .map(|d| {
-            let id = d.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+            let id = d
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
             with_location(d, format!("{base}/ResourceTypes/{id}"))
         })
         .collect())
 }
 
 /// `GET /ResourceTypes`.
-pub async fn resource_types(state: web::Data<AppState>, _auth: Authed) -> Result<HttpResponse, ApiError> {
+pub async fn resource_types(
+    state: web::Data<AppState>,
+    _auth: Authed,
+) -> Result<HttpResponse, ApiError> {
     let docs = resource_type_docs(&state.prov.base_url)?;
     let n = docs.len();
     Ok(ok(list_response(docs, Some(n as i64), Some(1), n, None)))
@@ -76,21 +97,30 @@ async fn schema_docs(state: &AppState, auth: &Authed) -> Result<Vec<Value>, ApiE
         .await
         .map_err(ApiError::from)?;
     let base = &state.prov.base_url;
-    [documents::USER, documents::GROUP, documents::ENTERPRISE_USER, documents::OPERATOR]
-        .into_iter()
-        .map(|text| {
-            let mut doc = parse(text)?;
-            let id = doc.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
-            if id == OPERATOR_SCHEMA
-                && let Some(attrs) = doc.get_mut("attributes").and_then(Value::as_array_mut)
-            {
-                for a in attrs.iter_mut().filter(|a| a["name"] == "skills") {
-                    a["canonicalValues"] = json!(skills);
-                }
+    [
+        documents::USER,
+        documents::GROUP,
+        documents::ENTERPRISE_USER,
+        documents::OPERATOR,
+    ]
+    .into_iter()
+    .map(|text| {
+        let mut doc = parse(text)?;
+        let id = doc
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        if id == OPERATOR_SCHEMA
+            && let Some(attrs) = doc.get_mut("attributes").and_then(Value::as_array_mut)
+        {
+            for a in attrs.iter_mut().filter(|a| a["name"] == "skills") {
+                a["canonicalValues"] = json!(skills);
             }
-            Ok(with_location(doc, format!("{base}/Schemas/{id}")))
-        })
-        .collect()
+        }
+        Ok(with_location(doc, format!("{base}/Schemas/{id}")))
+    })
+    .collect()
 }
 
 /// `GET /Schemas`.

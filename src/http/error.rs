@@ -69,7 +69,11 @@ pub fn scim_error_body<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHan
         405 => ScimError::new(405, None, "method not allowed on this endpoint"),
         413 => ScimError::new(413, None, "the request body is too large"),
         400 => ScimError::invalid_syntax("the request could not be parsed"),
-        415 => ScimError::new(415, None, "use Content-Type application/scim+json or application/json"),
+        415 => ScimError::new(
+            415,
+            None,
+            "use Content-Type application/scim+json or application/json",
+        ),
         s if s >= 500 => ScimError::new(s, None, "internal error"),
         s => ScimError::new(s, None, status.canonical_reason().unwrap_or("error")),
     };

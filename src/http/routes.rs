@@ -19,8 +19,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::resource("/ServiceProviderConfig")
                         .route(web::get().to(discovery::service_provider_config)),
                 )
-                .service(web::resource("/ResourceTypes").route(web::get().to(discovery::resource_types)))
-                .service(web::resource("/ResourceTypes/{id}").route(web::get().to(discovery::resource_type)))
+                .service(
+                    web::resource("/ResourceTypes").route(web::get().to(discovery::resource_types)),
+                )
+                .service(
+                    web::resource("/ResourceTypes/{id}")
+                        .route(web::get().to(discovery::resource_type)),
+                )
                 .service(web::resource("/Schemas").route(web::get().to(discovery::schemas)))
                 .service(web::resource("/Schemas/{id}").route(web::get().to(discovery::schema)))
                 .service(
@@ -41,7 +46,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(web::get().to(scim::list_groups))
                         .route(web::post().to(scim::create_group)),
                 )
-                .service(web::resource("/Groups/.search").route(web::post().to(scim::search_groups)))
+                .service(
+                    web::resource("/Groups/.search").route(web::post().to(scim::search_groups)),
+                )
                 .service(
                     web::resource("/Groups/{id}")
                         .route(web::get().to(scim::get_group))

@@ -106,7 +106,10 @@ mod tests {
             AttrPath::with_sub("name", "givenName")
         );
         assert_eq!(
-            AttrPath::parse_local(None, "members.$ref").unwrap().sub_attr.as_deref(),
+            AttrPath::parse_local(None, "members.$ref")
+                .unwrap()
+                .sub_attr
+                .as_deref(),
             Some("$ref")
         );
     }

@@ -82,9 +82,16 @@ pub fn parse(body: &Value) -> Result<BulkRequest, ScimError> {
     let has_schema = obj
         .get("schemas")
         .and_then(Value::as_array)
-        .is_some_and(|s| s.iter().any(|u| u.as_str().is_some_and(|u| u.eq_ignore_ascii_case(BULK_REQUEST_SCHEMA))));
+        .is_some_and(|s| {
+            s.iter().any(|u| {
+                u.as_str()
+                    .is_some_and(|u| u.eq_ignore_ascii_case(BULK_REQUEST_SCHEMA))
+            })
+        });
     if !has_schema {
-        return Err(ScimError::invalid_syntax(format!("schemas must contain {BULK_REQUEST_SCHEMA}")));
+        return Err(ScimError::invalid_syntax(format!(
+            "schemas must contain {BULK_REQUEST_SCHEMA}"
+        )));
     }
     let fail_on_errors = match obj.get("failOnErrors") {
         None | Some(Value::Null) => None,
@@ -92,7 +99,9 @@ pub fn parse(body: &Value) -> Result<BulkRequest, ScimError> {
             v.as_u64()
                 .filter(|n| *n >= 1)
                 .and_then(|n| usize::try_from(n).ok())
-                .ok_or_else(|| ScimError::invalid_value("failOnErrors must be a positive integer"))?,
+                .ok_or_else(|| {
+                    ScimError::invalid_value("failOnErrors must be a positive integer")
+                })?,
         ),
     };
     let ops = obj
@@ -103,10 +112,17 @@ pub fn parse(body: &Value) -> Result<BulkRequest, ScimError> {
         return Err(ScimError::new(
             413,
             None,
-            format!("the bulk request has {} operations; the maximum is {MAX_OPERATIONS}", ops.len()),
+            format!(
+                "the bulk request has {} operations; the maximum is {MAX_OPERATIONS}",
+                ops.len()
+            ),
         ));
     }
-    let operations = ops.iter().enumerate().map(|(i, op)| parse_op(i, op)).collect::<Result<_, _>>()?;
+    let operations = ops
+        .iter()
+        .enumerate()
+        .map(|(i, op)| parse_op(i, op))
+        .collect::<Result<_, _>>()?;
     Ok(BulkRequest {
         fail_on_errors,
         operations,
@@ -115,7 +131,11 @@ pub fn parse(body: &Value) -> Result<BulkRequest, ScimError> {
 
 fn parse_op(i: usize, op: &Value) -> Result<BulkOperation, ScimError> {
     let field = |k: &str| op.get(k).and_then(Value::as_str).map(str::to_string);
-    let method = match field("method").unwrap_or_default().to_ascii_uppercase().as_str() {
+    let method = match field("method")
+        .unwrap_or_default()
+        .to_ascii_uppercase()
+        .as_str()
+    {
         "POST" => BulkMethod::Post,
         "PUT" => BulkMethod::Put,
         "PATCH" => BulkMethod::Patch,
@@ -126,15 +146,20 @@ fn parse_op(i: usize, op: &Value) -> Result<BulkOperation, ScimError> {
             )));
         }
     };
-    let path = field("path").ok_or_else(|| ScimError::invalid_syntax(format!("operation {i}: path is required")))?;
+    let path = field("path")
+        .ok_or_else(|| ScimError::invalid_syntax(format!("operation {i}: path is required")))?;
     let bulk_id = field("bulkId");
     if method == BulkMethod::Post && bulk_id.is_none() {
         // RFC 7644 3.7: bulkId is REQUIRED for POST operations.
-        return Err(ScimError::invalid_syntax(format!("operation {i}: POST requires a bulkId")));
+        return Err(ScimError::invalid_syntax(format!(
+            "operation {i}: POST requires a bulkId"
+        )));
     }
     let data = op.get("data").cloned();
     if method != BulkMethod::Delete && data.is_none() {
-        return Err(ScimError::invalid_syntax(format!("operation {i}: data is required")));
+        return Err(ScimError::invalid_syntax(format!(
+            "operation {i}: data is required"
+        )));
     }
     Ok(BulkOperation {
         method,
@@ -157,11 +182,19 @@ pub fn parse_target(path: &str) -> Result<BulkTarget, ScimError> {
     } else if collection.eq_ignore_ascii_case("Groups") {
         ResourceKind::Group
     } else {
-        return Err(ScimError::invalid_path(format!("'{path}' is not /Users or /Groups")));
+        return Err(ScimError::invalid_path(format!(
+            "'{path}' is not /Users or /Groups"
+        )));
     };
     Ok(match id {
-        Some(id) if !id.is_empty() && !id.contains('/') => BulkTarget::Resource(kind, id.to_string()),
-        Some(_) => return Err(ScimError::invalid_path(format!("'{path}' is not a resource path"))),
+        Some(id) if !id.is_empty() && !id.contains('/') => {
+            BulkTarget::Resource(kind, id.to_string())
+        }
+        Some(_) => {
+            return Err(ScimError::invalid_path(format!(
+                "'{path}' is not a resource path"
+            )));
+        }
         None => BulkTarget::Collection(kind),
     })
 }
@@ -200,8 +233,12 @@ fn substitute_into(v: &mut Value, created: &HashMap<String, String>, missing: &m
                 }
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(|i| substitute_into(i, created, missing)),
-        Value::Object(m) => m.values_mut().for_each(|i| substitute_into(i, created, missing)),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|i| substitute_into(i, created, missing)),
+        Value::Object(m) => m
+            .values_mut()
+            .for_each(|i| substitute_into(i, created, missing)),
         _ => {}
     }
 }
@@ -278,20 +315,31 @@ mod tests {
             json!([{"method": "GET", "path": "/Users"}]),
             json!([{"method": "PUT", "path": "/Users/1"}]),
         ] {
-            assert_eq!(parse(&req(ops)).unwrap_err().scim_type, Some(crate::scim::error::ScimType::InvalidSyntax));
+            assert_eq!(
+                parse(&req(ops)).unwrap_err().scim_type,
+                Some(crate::scim::error::ScimType::InvalidSyntax)
+            );
         }
     }
 
     #[test]
     fn too_many_operations_is_413() {
-        let ops: Vec<Value> = (0..=MAX_OPERATIONS).map(|i| json!({"method": "DELETE", "path": format!("/Users/{i}")})).collect();
+        let ops: Vec<Value> = (0..=MAX_OPERATIONS)
+            .map(|i| json!({"method": "DELETE", "path": format!("/Users/{i}")}))
+            .collect();
         assert_eq!(parse(&req(Value::Array(ops))).unwrap_err().status, 413);
     }
 
     #[test]
     fn targets() {
-        assert_eq!(parse_target("/Users").unwrap(), BulkTarget::Collection(ResourceKind::User));
-        assert_eq!(parse_target("/Groups/abc").unwrap(), BulkTarget::Resource(ResourceKind::Group, "abc".into()));
+        assert_eq!(
+            parse_target("/Users").unwrap(),
+            BulkTarget::Collection(ResourceKind::User)
+        );
+        assert_eq!(
+            parse_target("/Groups/abc").unwrap(),
+            BulkTarget::Resource(ResourceKind::Group, "abc".into())
+        );
         assert!(parse_target("/Nope").is_err());
         assert!(parse_target("/Users/a/b").is_err());
     }
@@ -309,6 +357,9 @@ mod tests {
     #[test]
     fn unresolved_references_are_reported() {
         let mut v = json!({"members": [{"value": "bulkId:nope"}]});
-        assert_eq!(substitute(&mut v, &HashMap::new()), vec!["nope".to_string()]);
+        assert_eq!(
+            substitute(&mut v, &HashMap::new()),
+            vec!["nope".to_string()]
+        );
     }
 }

@@ -3,12 +3,12 @@
 //! Errors: everything in this module reports [`error::ScimError`].
 
 pub mod attr;
+pub mod bulk;
 pub mod error;
-pub mod registry;
-pub mod schema;
-pub mod projection;
-pub mod resource;
 pub mod filter;
 pub mod mutability;
 pub mod patch;
-pub mod bulk;
+pub mod projection;
+pub mod registry;
+pub mod resource;
+pub mod schema;

@@ -5,9 +5,7 @@ use serde_json::{Map, Value};
 
 use crate::scim::attr::AttrPath;
 use crate::scim::error::ScimError;
-use crate::scim::schema::{
-    AttrType, AttributeDef, ResourceType, Schema, common_attributes, find,
-};
+use crate::scim::schema::{AttrType, AttributeDef, ResourceType, Schema, common_attributes, find};
 
 /// Core User schema URN.
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -83,7 +81,11 @@ impl Resolved<'_> {
     /// The canonical path (URN kept only for extension attributes).
     pub fn path(&self) -> AttrPath {
         AttrPath {
-            schema: if self.extension { self.schema.map(str::to_string) } else { None },
+            schema: if self.extension {
+                self.schema.map(str::to_string)
+            } else {
+                None
+            },
             attr: self.attr.name.clone(),
             sub_attr: self.sub.map(|s| s.name.clone()),
         }
@@ -172,7 +174,10 @@ impl Registry {
         let candidates = std::iter::once(self.core_schema(kind)).chain(self.extensions(kind));
         for schema in candidates {
             let urn = schema.id.as_str();
-            if s.len() >= urn.len() && s.is_char_boundary(urn.len()) && s[..urn.len()].eq_ignore_ascii_case(urn) {
+            if s.len() >= urn.len()
+                && s.is_char_boundary(urn.len())
+                && s[..urn.len()].eq_ignore_ascii_case(urn)
+            {
                 let rest = &s[urn.len()..];
                 let rest = if rest.is_empty() {
                     rest
@@ -243,10 +248,7 @@ impl Registry {
         let sub = match &path.sub_attr {
             None => None,
             Some(s) => Some(attr.sub(s).ok_or_else(|| {
-                ScimError::invalid_path(format!(
-                    "unknown sub-attribute '{s}' of '{}'",
-                    attr.name
-                ))
+                ScimError::invalid_path(format!("unknown sub-attribute '{s}' of '{}'", attr.name))
             })?),
         };
         Ok(Resolved {
@@ -298,7 +300,14 @@ impl Registry {
                         _ => Map::new(),
                     };
                     for (k, v) in ext_obj {
-                        self.normalize_attr(&schema.attributes, Some(urn), k, v, &mut ext_out, notes)?;
+                        self.normalize_attr(
+                            &schema.attributes,
+                            Some(urn),
+                            k,
+                            v,
+                            &mut ext_out,
+                            notes,
+                        )?;
                     }
                     out.insert(schema.id.clone(), Value::Object(ext_out));
                 } else {
@@ -311,7 +320,14 @@ impl Registry {
                             _ => Map::new(),
                         }
                     };
-                    self.normalize_attr(&schema.attributes, Some(urn), rest, value, &mut target, notes)?;
+                    self.normalize_attr(
+                        &schema.attributes,
+                        Some(urn),
+                        rest,
+                        value,
+                        &mut target,
+                        notes,
+                    )?;
                     if schema.id == core.id {
                         out = target;
                     } else {
@@ -320,11 +336,19 @@ impl Registry {
                 }
                 continue;
             }
-            let attrs: Vec<&AttributeDef> = core.attributes.iter().chain(self.common.iter()).collect();
+            let attrs: Vec<&AttributeDef> =
+                core.attributes.iter().chain(self.common.iter()).collect();
             match attrs.iter().find(|a| a.name.eq_ignore_ascii_case(key)) {
                 Some(def) => {
                     let mut single = Map::new();
-                    self.normalize_attr(std::slice::from_ref(*def), None, key, value, &mut single, notes)?;
+                    self.normalize_attr(
+                        std::slice::from_ref(*def),
+                        None,
+                        key,
+                        value,
+                        &mut single,
+                        notes,
+                    )?;
                     out.extend(single);
                 }
                 None => notes.push(format!("unknown attribute '{key}' ignored")),
@@ -342,10 +366,16 @@ impl Registry {
             .collect();
         let mut kept = Vec::new();
         for urn in value.as_array().map(Vec::as_slice).unwrap_or_default() {
-            match urn.as_str().and_then(|u| known.iter().find(|k| k.eq_ignore_ascii_case(u))) {
+            match urn
+                .as_str()
+                .and_then(|u| known.iter().find(|k| k.eq_ignore_ascii_case(u)))
+            {
                 Some(k) if !kept.contains(&Value::from(*k)) => kept.push(Value::from(*k)),
                 Some(_) => {}
-                None => notes.push(format!("schemas: {urn} is not a schema of {}: ignored", kind.name())),
+                None => notes.push(format!(
+                    "schemas: {urn} is not a schema of {}: ignored",
+                    kind.name()
+                )),
             }
         }
         Value::Array(kept)
@@ -366,7 +396,9 @@ impl Registry {
             return Ok(());
         };
         let label = match urn {
-            Some(u) if !attrs.is_empty() && u != USER_SCHEMA && u != GROUP_SCHEMA => format!("{u}:{}", def.name),
+            Some(u) if !attrs.is_empty() && u != USER_SCHEMA && u != GROUP_SCHEMA => {
+                format!("{u}:{}", def.name)
+            }
             _ => def.name.clone(),
         };
         if value.is_null() {
@@ -435,7 +467,10 @@ pub fn normalize_single(
                         continue;
                     }
                     let sub_label = format!("{label}.{}", sub.name);
-                    out.insert(sub.name.clone(), normalize_value(sub, &sub_label, v, notes)?);
+                    out.insert(
+                        sub.name.clone(),
+                        normalize_value(sub, &sub_label, v, notes)?,
+                    );
                 }
                 Ok(Value::Object(out))
             }
@@ -452,7 +487,9 @@ pub fn normalize_single(
         AttrType::Boolean => match value {
             Value::Bool(_) => Ok(value.clone()),
             // Entra sends "True"/"False" strings for booleans (boolean attributes only).
-            Value::String(s) if s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false") => {
+            Value::String(s)
+                if s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false") =>
+            {
                 notes.push(format!("{label}: string \"{s}\" coerced to boolean"));
                 Ok(Value::Bool(s.eq_ignore_ascii_case("true")))
             }
@@ -467,7 +504,9 @@ pub fn normalize_single(
             _ => Err(bad("a number")),
         },
         AttrType::DateTime => match value {
-            Value::String(s) if chrono::DateTime::parse_from_rfc3339(s).is_ok() => Ok(value.clone()),
+            Value::String(s) if chrono::DateTime::parse_from_rfc3339(s).is_ok() => {
+                Ok(value.clone())
+            }
             _ => Err(bad("an RFC 3339 dateTime")),
         },
         AttrType::String | AttrType::Reference | AttrType::Binary => match value {

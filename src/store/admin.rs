@@ -8,16 +8,24 @@ use crate::domain::clock::from_micros;
 use crate::domain::error::DomainError;
 use crate::domain::ids::{ClientId, TenantId};
 use crate::domain::tenant::{ScimClient, Tenant};
+use crate::store::Store;
 use crate::store::error::StoreError;
 use crate::store::schema::{role_mappings, scim_clients, settings, skills, tenants};
-use crate::store::Store;
 use crate::with_conn;
 
 /// Settings key of the token signing secret.
 pub const SIGNING_KEY: &str = "token_signing_key";
 
 type TenantTuple = (String, String, String, i64);
-type ClientTuple = (String, String, String, String, i64, Option<i64>, Option<i64>);
+type ClientTuple = (
+    String,
+    String,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    Option<i64>,
+);
 
 fn tenant_of(t: TenantTuple) -> Option<Tenant> {
     Some(Tenant {
@@ -78,12 +86,21 @@ impl Store {
     }
 
     /// Create a tenant.
-    pub async fn create_tenant(&self, slug: &str, name: &str, now: i64) -> Result<Tenant, DomainError> {
+    pub async fn create_tenant(
+        &self,
+        slug: &str,
+        name: &str,
+        now: i64,
+    ) -> Result<Tenant, DomainError> {
         let id = TenantId::random();
-        self.insert_tenant(id, slug, name, now).await.map_err(|e| match DomainError::from(e) {
-            DomainError::Conflict(_) => DomainError::Conflict(format!("tenant '{slug}' already exists")),
-            other => other,
-        })?;
+        self.insert_tenant(id, slug, name, now)
+            .await
+            .map_err(|e| match DomainError::from(e) {
+                DomainError::Conflict(_) => {
+                    DomainError::Conflict(format!("tenant '{slug}' already exists"))
+                }
+                other => other,
+            })?;
         Ok(Tenant {
             id,
             slug: slug.to_string(),
@@ -92,7 +109,13 @@ impl Store {
         })
     }
 
-    async fn insert_tenant(&self, id: TenantId, slug: &str, name: &str, now: i64) -> Result<(), StoreError> {
+    async fn insert_tenant(
+        &self,
+        id: TenantId,
+        slug: &str,
+        name: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
         with_conn!(self, |c, _d| {
             diesel::insert_into(tenants::table)
                 .values((
@@ -111,7 +134,12 @@ impl Store {
     pub async fn list_tenants(&self) -> Result<Vec<Tenant>, StoreError> {
         let rows: Vec<TenantTuple> = with_conn!(self, |c, _d| {
             tenants::table
-                .select((tenants::id, tenants::slug, tenants::name, tenants::created_at))
+                .select((
+                    tenants::id,
+                    tenants::slug,
+                    tenants::name,
+                    tenants::created_at,
+                ))
                 .order(tenants::slug)
                 .load(c)
                 .await?
@@ -124,7 +152,12 @@ impl Store {
         let row: Option<TenantTuple> = with_conn!(self, |c, _d| {
             tenants::table
                 .filter(tenants::slug.eq(slug))
-                .select((tenants::id, tenants::slug, tenants::name, tenants::created_at))
+                .select((
+                    tenants::id,
+                    tenants::slug,
+                    tenants::name,
+                    tenants::created_at,
+                ))
                 .first(c)
                 .await
                 .optional()?
@@ -176,13 +209,22 @@ impl Store {
     }
 
     /// Revoke live clients of a tenant named `name_or_id` (by name or id); returns how many.
-    pub async fn revoke_client(&self, tenant: TenantId, name_or_id: &str, now: i64) -> Result<usize, StoreError> {
+    pub async fn revoke_client(
+        &self,
+        tenant: TenantId,
+        name_or_id: &str,
+        now: i64,
+    ) -> Result<usize, StoreError> {
         with_conn!(self, |c, _d| {
             let n = diesel::update(
                 scim_clients::table
                     .filter(scim_clients::tenant_id.eq(tenant.to_string()))
                     .filter(scim_clients::revoked_at.is_null())
-                    .filter(scim_clients::name.eq(name_or_id).or(scim_clients::id.eq(name_or_id))),
+                    .filter(
+                        scim_clients::name
+                            .eq(name_or_id)
+                            .or(scim_clients::id.eq(name_or_id)),
+                    ),
             )
             .set(scim_clients::revoked_at.eq(now))
             .execute(c)
@@ -198,7 +240,11 @@ impl Store {
             diesel::update(
                 scim_clients::table
                     .filter(scim_clients::id.eq(id.to_string()))
-                    .filter(scim_clients::last_used_at.is_null().or(scim_clients::last_used_at.lt(stale))),
+                    .filter(
+                        scim_clients::last_used_at
+                            .is_null()
+                            .or(scim_clients::last_used_at.lt(stale)),
+                    ),
             )
             .set(scim_clients::last_used_at.eq(now))
             .execute(c)
@@ -208,7 +254,12 @@ impl Store {
     }
 
     /// Add skills to a tenant's catalog (existing ones are kept).
-    pub async fn add_skills(&self, tenant: TenantId, names: &[String], now: i64) -> Result<(), StoreError> {
+    pub async fn add_skills(
+        &self,
+        tenant: TenantId,
+        names: &[String],
+        now: i64,
+    ) -> Result<(), StoreError> {
         with_conn!(self, |c, _d| {
             for name in names {
                 diesel::insert_into(skills::table)
@@ -240,7 +291,12 @@ impl Store {
     }
 
     /// Map a group (by display name) to a platform role; replaces an earlier mapping.
-    pub async fn map_role(&self, tenant: TenantId, group: &str, role: &str) -> Result<(), StoreError> {
+    pub async fn map_role(
+        &self,
+        tenant: TenantId,
+        group: &str,
+        role: &str,
+    ) -> Result<(), StoreError> {
         let key = fold(group);
         with_conn!(self, |c, _d| {
             diesel::delete(

@@ -37,7 +37,11 @@ impl Directory for Store {
         Ok(self.get_account_impl(tenant, id, with_groups).await?)
     }
 
-    async fn account_groups(&self, tenant: TenantId, id: AccountId) -> Result<Vec<GroupRef>, DomainError> {
+    async fn account_groups(
+        &self,
+        tenant: TenantId,
+        id: AccountId,
+    ) -> Result<Vec<GroupRef>, DomainError> {
         Ok(self.account_groups_impl(tenant, id).await?)
     }
 

@@ -34,7 +34,11 @@ impl StoreError {
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
-            StoreError::Retry | StoreError::Db(DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _))
+            StoreError::Retry
+                | StoreError::Db(DieselError::DatabaseError(
+                    DatabaseErrorKind::SerializationFailure,
+                    _
+                ))
         )
     }
 }
@@ -43,9 +47,16 @@ impl From<StoreError> for DomainError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Domain(d) => d,
-            StoreError::Db(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info)) => {
+            StoreError::Db(DieselError::DatabaseError(
+                DatabaseErrorKind::UniqueViolation,
+                info,
+            )) => {
                 // PostgreSQL names the index; SQLite names the columns in the message.
-                let text = format!("{} {}", info.constraint_name().unwrap_or(""), info.message());
+                let text = format!(
+                    "{} {}",
+                    info.constraint_name().unwrap_or(""),
+                    info.message()
+                );
                 DomainError::Conflict(
                     if text.contains("user_name_key") {
                         "userName is already in use in this tenant"

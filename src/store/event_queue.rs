@@ -34,8 +34,10 @@ impl EventQueue {
     /// Queue an event. When the queue is full the event is written by a task of its own,
     /// so load sheds nothing.
     pub fn push(&self, store: &Store, event: SyncEvent) {
-        if let Err(mpsc::error::TrySendError::Full(Msg::Event(e)) | mpsc::error::TrySendError::Closed(Msg::Event(e))) =
-            self.tx.try_send(Msg::Event(Box::new(event)))
+        if let Err(
+            mpsc::error::TrySendError::Full(Msg::Event(e))
+            | mpsc::error::TrySendError::Closed(Msg::Event(e)),
+        ) = self.tx.try_send(Msg::Event(Box::new(event)))
         {
             let store = store.clone();
             tokio::spawn(async move {
@@ -65,7 +67,11 @@ async fn write_batches(store: Store, mut rx: mpsc::Receiver<Msg>) {
                 Msg::Event(e) => batch.push(*e),
                 Msg::Flush(w) => waiters.push(w),
             }
-            next = if batch.len() < BATCH { rx.try_recv().ok() } else { None };
+            next = if batch.len() < BATCH {
+                rx.try_recv().ok()
+            } else {
+                None
+            };
         }
         if !batch.is_empty()
             && let Err(e) = store.record_events_impl(std::mem::take(&mut batch)).await

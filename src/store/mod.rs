@@ -23,7 +23,9 @@ use diesel::sqlite::SqliteConnection;
 use diesel_async::pooled_connection::deadpool::Pool;
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
-use diesel_async::{AsyncConnection, AsyncMigrationHarness, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use diesel_async::{
+    AsyncConnection, AsyncMigrationHarness, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection,
+};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use futures_util::FutureExt;
 
@@ -110,13 +112,19 @@ macro_rules! with_conn {
     ($store:expr, |$c:ident, $d:ident| $body:expr) => {
         match &$store.pool {
             $crate::store::DbPool::Pg(pool) => {
-                let mut conn = pool.get().await.map_err($crate::store::error::StoreError::pool)?;
+                let mut conn = pool
+                    .get()
+                    .await
+                    .map_err($crate::store::error::StoreError::pool)?;
                 let $c = &mut *conn;
                 let $d = $crate::store::Dialect::Postgres;
                 $body
             }
             $crate::store::DbPool::Sqlite(pool) => {
-                let mut conn = pool.get().await.map_err($crate::store::error::StoreError::pool)?;
+                let mut conn = pool
+                    .get()
+                    .await
+                    .map_err($crate::store::error::StoreError::pool)?;
                 let $c = &mut *conn;
                 let $d = $crate::store::Dialect::Sqlite;
                 $body
@@ -132,12 +140,18 @@ macro_rules! with_tx {
     ($store:expr, |$c:ident, $d:ident| $body:expr) => {
         match &$store.pool {
             $crate::store::DbPool::Pg(pool) => {
-                let mut conn = pool.get().await.map_err($crate::store::error::StoreError::pool)?;
+                let mut conn = pool
+                    .get()
+                    .await
+                    .map_err($crate::store::error::StoreError::pool)?;
                 let $d = $crate::store::Dialect::Postgres;
                 diesel_async::AsyncConnection::transaction(&mut *conn, async |$c| $body).await
             }
             $crate::store::DbPool::Sqlite(pool) => {
-                let mut conn = pool.get().await.map_err($crate::store::error::StoreError::pool)?;
+                let mut conn = pool
+                    .get()
+                    .await
+                    .map_err($crate::store::error::StoreError::pool)?;
                 let $d = $crate::store::Dialect::Sqlite;
                 conn.immediate_transaction(async |$c| $body).await
             }
@@ -156,7 +170,10 @@ pub struct Store {
 
 impl Store {
     /// Connect (creating the SQLite file and its folder if needed) and build the pool.
-    pub async fn connect(location: &DatabaseLocation, pool_size: usize) -> Result<Self, StoreError> {
+    pub async fn connect(
+        location: &DatabaseLocation,
+        pool_size: usize,
+    ) -> Result<Self, StoreError> {
         let pool = match location {
             DatabaseLocation::Postgres(url) => {
                 let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url.clone());
@@ -171,9 +188,13 @@ impl Store {
                 )
             }
             DatabaseLocation::Sqlite(path) => {
-                if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir)
-                        .map_err(|e| StoreError::Pool(format!("cannot create {}: {e}", dir.display())))?;
+                if let Some(dir) = std::path::Path::new(path)
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        StoreError::Pool(format!("cannot create {}: {e}", dir.display()))
+                    })?;
                 }
                 let mut config = ManagerConfig::<SqliteConn>::default();
                 config.custom_setup = Box::new(|url: &str| {
@@ -195,7 +216,10 @@ impl Store {
                     }
                     .boxed()
                 });
-                let manager = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(path.clone(), config);
+                let manager = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(
+                    path.clone(),
+                    config,
+                );
                 DbPool::Sqlite(
                     Pool::builder(manager)
                         .max_size(pool_size.min(8))
@@ -245,7 +269,9 @@ impl Store {
                     .execute(&mut *conn)
                     .await?;
                 let mut harness = AsyncMigrationHarness::new(conn);
-                let result = harness.run_pending_migrations(PG_MIGRATIONS).map(|v| v.len());
+                let result = harness
+                    .run_pending_migrations(PG_MIGRATIONS)
+                    .map(|v| v.len());
                 let mut conn = harness.into_inner();
                 diesel::sql_query(format!("SELECT pg_advisory_unlock({LOCK})"))
                     .execute(&mut *conn)

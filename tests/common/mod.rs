@@ -2,7 +2,10 @@
 //!
 //! SQLite: a fresh file in the temp dir. PostgreSQL (when `TEST_DATABASE_URL` is set): a fresh
 //! `scim_test_<uuid>` database created on that server and dropped afterwards.
-#![allow(dead_code, reason = "each test binary uses a different part of the harness")]
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part of the harness"
+)]
 
 use std::rc::Rc;
 use std::sync::Arc;
@@ -32,7 +35,8 @@ pub struct TestDb {
 impl TestDb {
     /// A fresh SQLite file.
     pub fn sqlite() -> Self {
-        let path = std::env::temp_dir().join(format!("scim_test_{}.db", uuid::Uuid::new_v4().simple()));
+        let path =
+            std::env::temp_dir().join(format!("scim_test_{}.db", uuid::Uuid::new_v4().simple()));
         TestDb {
             url: format!("sqlite://{}", path.display()),
             backend: "sqlite",
@@ -44,7 +48,10 @@ impl TestDb {
     /// unset. Under CI (`CI` set) a missing URL is a failure, not a skip.
     pub async fn postgres() -> Option<Self> {
         let Ok(admin) = std::env::var("TEST_DATABASE_URL") else {
-            assert!(std::env::var("CI").is_err(), "CI must set TEST_DATABASE_URL");
+            assert!(
+                std::env::var("CI").is_err(),
+                "CI must set TEST_DATABASE_URL"
+            );
             eprintln!("SKIP postgres variant: TEST_DATABASE_URL is not set");
             return None;
         };
@@ -61,13 +68,17 @@ impl TestDb {
 
     /// Open a store on this database (migrated).
     pub async fn store(&self) -> Store {
-        app::open_store(Some(&self.url), 8).await.expect("open store")
+        app::open_store(Some(&self.url), 8)
+            .await
+            .expect("open store")
     }
 }
 
 async fn run_pg_admin(admin: &str, sql: &str) {
     use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
-    let mut conn = AsyncPgConnection::establish(admin).await.expect("connect to TEST_DATABASE_URL");
+    let mut conn = AsyncPgConnection::establish(admin)
+        .await
+        .expect("connect to TEST_DATABASE_URL");
     conn.batch_execute(sql).await.expect("admin statement");
 }
 
@@ -75,10 +86,15 @@ impl Drop for TestDb {
     fn drop(&mut self) {
         match &self.pg_admin {
             Some((admin, name)) => {
-                let (admin, sql) = (admin.clone(), format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+                let (admin, sql) = (
+                    admin.clone(),
+                    format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                );
                 // Drop runs inside the test's runtime: do the async work on a thread of its own.
                 let _joined = std::thread::spawn(move || {
-                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build();
                     if let Ok(rt) = rt {
                         rt.block_on(run_pg_admin(&admin, &sql));
                     }
@@ -125,7 +141,10 @@ pub struct Resp {
 impl Resp {
     /// The header as text.
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
     }
 }
 
@@ -138,9 +157,20 @@ impl TestApp {
         let store = db.store().await;
         let signer = app::signer(&store, None).await.expect("signer");
         let now = chrono::Utc::now();
-        let tenant = store.create_tenant("t1", "Tenant one", now.timestamp_micros()).await.expect("tenant");
-        let (_, token) = app::issue_token(&store, &signer, tenant.id, "okta", now).await.expect("token");
-        let state = app::state(store.clone(), signer.clone(), Arc::new(SystemClock), BASE.into()).expect("state");
+        let tenant = store
+            .create_tenant("t1", "Tenant one", now.timestamp_micros())
+            .await
+            .expect("tenant");
+        let (_, token) = app::issue_token(&store, &signer, tenant.id, "okta", now)
+            .await
+            .expect("token");
+        let state = app::state(
+            store.clone(),
+            signer.clone(),
+            Arc::new(SystemClock),
+            BASE.into(),
+        )
+        .expect("state");
         let svc = Rc::new(test::init_service(app::app(state)).await);
         let call: Call = Rc::new(move |req| {
             let svc = svc.clone();
@@ -164,24 +194,50 @@ impl TestApp {
     /// Issue a token for another tenant (created here).
     pub async fn other_tenant_token(&self, slug: &str) -> String {
         let now = chrono::Utc::now();
-        let t = self.store.create_tenant(slug, slug, now.timestamp_micros()).await.expect("tenant");
-        app::issue_token(&self.store, &self.signer, t.id, "other", now).await.expect("token").1
+        let t = self
+            .store
+            .create_tenant(slug, slug, now.timestamp_micros())
+            .await
+            .expect("tenant");
+        app::issue_token(&self.store, &self.signer, t.id, "other", now)
+            .await
+            .expect("token")
+            .1
     }
 
     /// A request with this app's token.
     pub async fn req(&self, method: &str, path: &str, body: Option<Value>) -> Resp {
-        self.req_with(method, path, body, &self.token.clone(), &[]).await
+        self.req_with(method, path, body, &self.token.clone(), &[])
+            .await
     }
 
     /// A request with a given token and extra headers.
-    pub async fn req_with(&self, method: &str, path: &str, body: Option<Value>, token: &str, headers: &[(&str, &str)]) -> Resp {
+    pub async fn req_with(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        token: &str,
+        headers: &[(&str, &str)],
+    ) -> Resp {
         let raw = body.map(|b| b.to_string().into_bytes());
         self.raw(method, path, raw, token, headers).await
     }
 
     /// A request with a raw body.
-    pub async fn raw(&self, method: &str, path: &str, body: Option<Vec<u8>>, token: &str, headers: &[(&str, &str)]) -> Resp {
-        let uri = if path.starts_with('/') { path.to_string() } else { format!("/scim/v2/{path}") };
+    pub async fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Vec<u8>>,
+        token: &str,
+        headers: &[(&str, &str)],
+    ) -> Resp {
+        let uri = if path.starts_with('/') {
+            path.to_string()
+        } else {
+            format!("/scim/v2/{path}")
+        };
         let mut req = test::TestRequest::default()
             .method(Method::from_bytes(method.as_bytes()).expect("method"))
             .uri(&uri)
@@ -198,13 +254,20 @@ impl TestApp {
         let res = (self.call)(req.to_request()).await;
         let status = res.status();
         let headers = res.headers().clone();
-        let bytes = actix_web::body::to_bytes(res.into_body()).await.unwrap_or_default();
+        let bytes = actix_web::body::to_bytes(res.into_body())
+            .await
+            .unwrap_or_default();
         let body = if bytes.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
         };
-        Resp { status, headers, body }
+        Resp {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// POST a user and return its id (asserts 201).

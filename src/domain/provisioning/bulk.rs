@@ -10,7 +10,8 @@ use crate::domain::error::DomainError;
 use crate::domain::provisioning::Provisioning;
 use crate::domain::sync::RequestCtx;
 use crate::scim::bulk::{
-    self, BULK_ID_PREFIX, BULK_RESPONSE_SCHEMA, BulkMethod, BulkOperation, BulkTarget, response_entry,
+    self, BULK_ID_PREFIX, BULK_RESPONSE_SCHEMA, BulkMethod, BulkOperation, BulkTarget,
+    response_entry,
 };
 use crate::scim::error::ScimError;
 use crate::scim::projection::Projection;
@@ -27,7 +28,11 @@ struct Done {
 
 fn from_resource(status: u16, r: &Map<String, Value>) -> Done {
     let meta = r.get("meta");
-    let text = |k: &str| meta.and_then(|m| m.get(k)).and_then(Value::as_str).map(str::to_string);
+    let text = |k: &str| {
+        meta.and_then(|m| m.get(k))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
     Done {
         status,
         id: r.get("id").and_then(Value::as_str).map(str::to_string),
@@ -57,7 +62,9 @@ impl<D: Directory> Provisioning<D> {
                 let op = &request.operations[i];
                 let mut data = op.data.clone();
                 let mut path = op.path.clone();
-                let mut missing: Vec<String> = bulk::substitute_path(&mut path, &created).into_iter().collect();
+                let mut missing: Vec<String> = bulk::substitute_path(&mut path, &created)
+                    .into_iter()
+                    .collect();
                 if let Some(d) = data.as_mut() {
                     missing.extend(bulk::substitute(d, &created));
                 }
@@ -71,7 +78,13 @@ impl<D: Directory> Provisioning<D> {
                         if let (Some(b), Some(id)) = (&op.bulk_id, &done.id) {
                             created.insert(b.clone(), id.clone());
                         }
-                        response_entry(op, done.status, done.location.as_deref(), done.version.as_deref(), None)
+                        response_entry(
+                            op,
+                            done.status,
+                            done.location.as_deref(),
+                            done.version.as_deref(),
+                            None,
+                        )
                     }
                     Err(e) => {
                         errors += 1;
@@ -88,7 +101,9 @@ impl<D: Directory> Provisioning<D> {
                     let err = ScimError::new(
                         409,
                         Some(crate::scim::error::ScimType::InvalidValue),
-                        format!("operation references a {BULK_ID_PREFIX} that no successful operation created"),
+                        format!(
+                            "operation references a {BULK_ID_PREFIX} that no successful operation created"
+                        ),
                     );
                     results[i] = Some(response_entry(op, 409, None, None, Some(&err)));
                 }
@@ -127,20 +142,27 @@ impl<D: Directory> Provisioning<D> {
             (BulkMethod::Post, BulkTarget::Collection(ResourceKind::Group)) => {
                 Ok(from_resource(201, &self.create_group(&ctx, body).await?))
             }
-            (BulkMethod::Put, BulkTarget::Resource(ResourceKind::User, id)) => {
-                Ok(from_resource(200, &self.replace_user(&ctx, &id, body, expected).await?))
-            }
-            (BulkMethod::Put, BulkTarget::Resource(ResourceKind::Group, id)) => {
-                Ok(from_resource(200, &self.replace_group(&ctx, &id, body, expected).await?))
-            }
-            (BulkMethod::Patch, BulkTarget::Resource(ResourceKind::User, id)) => {
-                Ok(from_resource(200, &self.patch_user(&ctx, &id, body, expected, &all).await?))
-            }
+            (BulkMethod::Put, BulkTarget::Resource(ResourceKind::User, id)) => Ok(from_resource(
+                200,
+                &self.replace_user(&ctx, &id, body, expected).await?,
+            )),
+            (BulkMethod::Put, BulkTarget::Resource(ResourceKind::Group, id)) => Ok(from_resource(
+                200,
+                &self.replace_group(&ctx, &id, body, expected).await?,
+            )),
+            (BulkMethod::Patch, BulkTarget::Resource(ResourceKind::User, id)) => Ok(from_resource(
+                200,
+                &self.patch_user(&ctx, &id, body, expected, &all).await?,
+            )),
             (BulkMethod::Patch, BulkTarget::Resource(ResourceKind::Group, id)) => {
                 self.patch_group(&ctx, &id, body, expected, None).await?;
                 Ok(Done {
                     status: 204,
-                    location: Some(crate::domain::mapping::location(&self.base_url, "Groups", &id)),
+                    location: Some(crate::domain::mapping::location(
+                        &self.base_url,
+                        "Groups",
+                        &id,
+                    )),
                     id: Some(id),
                     version: None,
                 })
@@ -152,12 +174,20 @@ impl<D: Directory> Provisioning<D> {
                 }
                 Ok(Done {
                     status: 204,
-                    location: Some(crate::domain::mapping::location(&self.base_url, kind.endpoint(), &id)),
+                    location: Some(crate::domain::mapping::location(
+                        &self.base_url,
+                        kind.endpoint(),
+                        &id,
+                    )),
                     id: Some(id),
                     version: None,
                 })
             }
-            (m, _) => Err(ScimError::invalid_path(format!("{} is not allowed on '{path}'", m.as_str())).into()),
+            (m, _) => Err(ScimError::invalid_path(format!(
+                "{} is not allowed on '{path}'",
+                m.as_str()
+            ))
+            .into()),
         }
     }
 }

@@ -29,7 +29,9 @@ fn member_ids(values: &[Value]) -> Result<Vec<AccountId>, ScimError> {
                 .get("value")
                 .and_then(Value::as_str)
                 .or_else(|| v.as_str())
-                .ok_or_else(|| ScimError::invalid_value("a member needs a 'value' (the user id)"))?;
+                .ok_or_else(|| {
+                    ScimError::invalid_value("a member needs a 'value' (the user id)")
+                })?;
             AccountId::parse(raw).ok_or_else(|| {
                 ScimError::invalid_value(format!("member '{raw}' is not a user of this tenant"))
             })
@@ -66,7 +68,11 @@ impl<D: Directory> Provisioning<D> {
     }
 
     /// POST /Groups.
-    pub async fn create_group(&self, ctx: &RequestCtx, body: &Value) -> Result<Rendered, DomainError> {
+    pub async fn create_group(
+        &self,
+        ctx: &RequestCtx,
+        body: &Value,
+    ) -> Result<Rendered, DomainError> {
         self.recorded(ctx, KIND, None, async {
             let mut notes = Vec::new();
             let incoming = self.registry.normalize(KIND, body, &mut notes)?;
@@ -107,12 +113,19 @@ impl<D: Directory> Provisioning<D> {
     }
 
     /// GET /Groups and POST /Groups/.search.
-    pub async fn list_groups(&self, ctx: &RequestCtx, params: &ListParams) -> Result<Value, DomainError> {
+    pub async fn list_groups(
+        &self,
+        ctx: &RequestCtx,
+        params: &ListParams,
+    ) -> Result<Value, DomainError> {
         let answer = self
             .recorded(ctx, KIND, None, async {
                 let plan = plan(&self.registry, KIND, params)?;
                 let with_members = plan.projection.wants(None, "members");
-                let listing = self.dir.list_groups(ctx.tenant, &plan.query, with_members).await?;
+                let listing = self
+                    .dir
+                    .list_groups(ctx.tenant, &plan.query, with_members)
+                    .await?;
                 Ok(self.list_answer(
                     KIND,
                     &plan,
@@ -149,7 +162,10 @@ impl<D: Directory> Provisioning<D> {
                         incoming.clone(),
                         &mut notes,
                     );
-                    let changes = members.iter().map(|m| MemberChange::Replace(m.clone())).collect();
+                    let changes = members
+                        .iter()
+                        .map(|m| MemberChange::Replace(m.clone()))
+                        .collect();
                     self.decide_group(ctx, current, doc, changes, notes, 200)
                 })
                 .await?;
@@ -181,8 +197,14 @@ impl<D: Directory> Provisioning<D> {
                 .update_group(ctx.tenant, id, expected, self.clock.now(), |current| {
                     let mut notes = notes.clone();
                     let mut doc = current.doc.clone();
-                    let outcome =
-                        patch::apply(&self.registry, KIND, &mut doc, &request, &["members"], &mut notes)?;
+                    let outcome = patch::apply(
+                        &self.registry,
+                        KIND,
+                        &mut doc,
+                        &request,
+                        &["members"],
+                        &mut notes,
+                    )?;
                     let mut changes = Vec::with_capacity(outcome.deltas.len());
                     for delta in &outcome.deltas {
                         changes.push(match &delta.op {
@@ -234,7 +256,11 @@ impl<D: Directory> Provisioning<D> {
         } else {
             membership_action(&members)
         };
-        let write = if doc_changed { Some(group_write(doc)?) } else { None };
+        let write = if doc_changed {
+            Some(group_write(doc)?)
+        } else {
+            None
+        };
         Ok(GroupDecision {
             write,
             members,
@@ -251,7 +277,14 @@ impl<D: Directory> Provisioning<D> {
     ) -> Result<(), DomainError> {
         self.recorded(ctx, KIND, Some(raw_id), async {
             let id = parse_id(KIND, raw_id, GroupId::parse)?;
-            let event = self.event(ctx, KIND, Some(id.to_string()), Action::Delete, 204, Vec::new());
+            let event = self.event(
+                ctx,
+                KIND,
+                Some(id.to_string()),
+                Action::Delete,
+                204,
+                Vec::new(),
+            );
             self.dir
                 .delete_group(ctx.tenant, id, expected, self.clock.now(), event)
                 .await

@@ -33,7 +33,11 @@ pub struct Provisioning<D> {
 pub type Rendered = Map<String, Value>;
 
 /// Parse an id from a URL; a malformed id is simply not found.
-fn parse_id<T>(kind: ResourceKind, raw: &str, parse: impl Fn(&str) -> Option<T>) -> Result<T, DomainError> {
+fn parse_id<T>(
+    kind: ResourceKind,
+    raw: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<T, DomainError> {
     parse(raw).ok_or_else(|| DomainError::NotFound(format!("{} {raw}", kind.name())))
 }
 
@@ -48,7 +52,15 @@ impl<D: Directory> Provisioning<D> {
         status: u16,
         coercions: Vec<String>,
     ) -> SyncEvent {
-        SyncEvent::ok(ctx, self.clock.now(), kind.name(), id, action, status, coercions)
+        SyncEvent::ok(
+            ctx,
+            self.clock.now(),
+            kind.name(),
+            id,
+            action,
+            status,
+            coercions,
+        )
     }
 
     /// Run an operation; a failure is recorded as a rejected (or failed) sync event.
@@ -62,7 +74,14 @@ impl<D: Directory> Provisioning<D> {
         let result = op.await;
         if let Err(err) = &result {
             let scim = err.to_scim();
-            let mut ev = self.event(ctx, kind, id.map(str::to_string), Action::Rejected, scim.status, Vec::new());
+            let mut ev = self.event(
+                ctx,
+                kind,
+                id.map(str::to_string),
+                Action::Rejected,
+                scim.status,
+                Vec::new(),
+            );
             ev.outcome = Outcome::of_status(scim.status);
             ev.scim_type = scim.scim_type.map(|t| t.as_str().to_string());
             ev.detail = Some(match err {
