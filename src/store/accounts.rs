@@ -13,7 +13,7 @@ use crate::domain::sync::SyncEvent;
 use crate::store::Store;
 use crate::store::error::StoreError;
 use crate::store::events::{insert_event, mark_synced};
-use crate::store::filter_sql::{Table, bind_all, list_sql};
+use crate::store::filter_sql::{Table, bind_all, list_sql, total_from_page};
 use crate::store::models::UserRow;
 use crate::store::schema::{groups, memberships, user_skills, users};
 use crate::{with_conn, with_tx};
@@ -219,6 +219,9 @@ impl Store {
                     .load(c)
                     .await?;
             let total = match count {
+                // A short page already tells the total: no COUNT round trip (the common
+                // `filter=userName eq "…"&startIndex=1&count=100` lookup of Okta and Entra).
+                Some(_) if let Some(n) = total_from_page(&query.page, rows.len()) => Some(n),
                 Some(q) => {
                     let r: CountRow = bind_all(diesel::sql_query(q.text).into_boxed(), &q.binds)
                         .get_result(c)

@@ -601,6 +601,16 @@ pub fn order_by(sql: &mut Sql, table: Table, sort: Option<&Sort>) {
     sql.push("t.created_at, t.id");
 }
 
+/// The total of an index-paged list when its page alone shows it: a page shorter than asked
+/// for is the last one (an empty page says nothing unless it starts at 1).
+pub fn total_from_page(page: &Page, rows: usize) -> Option<i64> {
+    let Page::Index { start, count } = page else {
+        return None;
+    };
+    let n = rows as i64;
+    ((n > 0 || *start == 1) && n < *count).then_some(start - 1 + n)
+}
+
 /// Build the page query and (for index paging) the count query for a list.
 pub fn list_sql(
     dialect: Dialect,
@@ -670,6 +680,26 @@ pub fn list_sql(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_pages_give_the_total() {
+        let page = |start, count| Page::Index { start, count };
+        assert_eq!(total_from_page(&page(1, 100), 1), Some(1));
+        assert_eq!(total_from_page(&page(1, 100), 0), Some(0));
+        assert_eq!(total_from_page(&page(201, 100), 7), Some(207));
+        assert_eq!(total_from_page(&page(201, 100), 0), None);
+        assert_eq!(total_from_page(&page(1, 100), 100), None);
+        assert_eq!(
+            total_from_page(
+                &Page::Cursor {
+                    after: None,
+                    count: 10
+                },
+                3
+            ),
+            None
+        );
+    }
 
     #[test]
     fn placeholders_follow_dialect() {

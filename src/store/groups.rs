@@ -16,7 +16,7 @@ use crate::scim::error::ScimError;
 use crate::store::accounts::{CountRow, MAX_ATTEMPTS, backoff};
 use crate::store::error::StoreError;
 use crate::store::events::EventWriter;
-use crate::store::filter_sql::{Table, bind_all, list_sql};
+use crate::store::filter_sql::{Table, bind_all, list_sql, total_from_page};
 use crate::store::models::{GroupRow, NewMembership};
 use crate::store::schema::{groups, memberships, users};
 use crate::store::{SqliteConn, Store};
@@ -272,6 +272,9 @@ impl Store {
                     .load(c)
                     .await?;
             let total = match count {
+                // A short page already tells the total: no COUNT round trip (the common
+                // `filter=userName eq "…"&startIndex=1&count=100` lookup of Okta and Entra).
+                Some(_) if let Some(n) = total_from_page(&query.page, rows.len()) => Some(n),
                 Some(q) => {
                     let r: CountRow = bind_all(diesel::sql_query(q.text).into_boxed(), &q.binds)
                         .get_result(c)
