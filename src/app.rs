@@ -9,12 +9,15 @@ use actix_web::{App, web};
 use anyhow::Context;
 use rand::RngCore;
 
+use crate::domain::admin::auth::{new_admin_token, random_secret};
+use crate::domain::admin::sync::retention_cutoff;
 use crate::domain::clock::SharedClock;
 use crate::domain::error::DomainError;
 use crate::domain::ids::{ClientId, TenantId};
 use crate::domain::provisioning::Provisioning;
 use crate::domain::tenant::{ScimClient, TokenSigner, token_hash};
 use crate::http::AppState;
+use crate::http::admin::AdminSettings;
 use crate::http::routes::configure;
 use crate::scim::registry::Registry;
 use crate::store::admin::SIGNING_KEY;
@@ -52,12 +55,23 @@ pub async fn signer(store: &Store, configured: Option<&str>) -> anyhow::Result<T
     Ok(TokenSigner::new(key.as_bytes()))
 }
 
-/// Build the shared state.
+/// Build the shared state (admin console with default settings).
 pub fn state(
     store: Store,
     signer: TokenSigner,
     clock: SharedClock,
     base_url: String,
+) -> anyhow::Result<web::Data<AppState>> {
+    state_with_admin(store, signer, clock, base_url, AdminSettings::default())
+}
+
+/// Build the shared state with the admin console's settings.
+pub fn state_with_admin(
+    store: Store,
+    signer: TokenSigner,
+    clock: SharedClock,
+    base_url: String,
+    admin: AdminSettings,
 ) -> anyhow::Result<web::Data<AppState>> {
     let registry = Arc::new(Registry::load().context("loading schemas")?);
     Ok(web::Data::new(AppState {
@@ -69,6 +83,7 @@ pub fn state(
         },
         store,
         signer: Arc::new(signer),
+        admin,
     }))
 }
 
@@ -111,4 +126,76 @@ pub async fn issue_token(
     };
     store.insert_client(&client).await?;
     Ok((client, token))
+}
+
+/// Issue an admin bearer token for a tenant (`scim-connector admin-token issue`): stored as
+/// a hash, returned once.
+pub async fn issue_admin_token(
+    store: &Store,
+    tenant: TenantId,
+    name: &str,
+    now: i64,
+) -> Result<String, DomainError> {
+    let token = new_admin_token();
+    store
+        .insert_admin_token(
+            tenant,
+            &uuid::Uuid::new_v4().to_string(),
+            name,
+            &token_hash(&token),
+            now,
+        )
+        .await?;
+    Ok(token)
+}
+
+/// Lifetime of a one-time console sign-in link.
+pub const LOGIN_LINK_TTL_US: i64 = 15 * 60 * 1_000_000;
+
+/// Create a one-time console sign-in link's secret for a tenant (`/admin/login/link?token=`).
+pub async fn issue_login_link(
+    store: &Store,
+    tenant: TenantId,
+    now: i64,
+) -> Result<String, DomainError> {
+    let secret = random_secret();
+    store
+        .insert_login_link(&token_hash(&secret), tenant, now, now + LOGIN_LINK_TTL_US)
+        .await?;
+    Ok(secret)
+}
+
+/// One round of maintenance: sync events older than the retention go, in small batches, and
+/// so do expired sessions and sign-ins. Returns the events pruned.
+pub async fn prune_once(
+    store: &Store,
+    now: chrono::DateTime<chrono::Utc>,
+    retention_days: u32,
+) -> Result<usize, DomainError> {
+    let cutoff = retention_cutoff(now, retention_days).timestamp_micros();
+    let pruned = store.prune_events(cutoff, 5_000).await?;
+    store
+        .prune_expired_credentials(now.timestamp_micros())
+        .await?;
+    Ok(pruned)
+}
+
+/// Run `prune_once` every hour in the background (off the request path; a replica that
+/// finds nothing to prune does nothing).
+pub fn spawn_maintenance(
+    store: Store,
+    clock: SharedClock,
+    retention_days: u32,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            match prune_once(&store, clock.now(), retention_days).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(pruned = n, retention_days, "old sync events pruned"),
+                Err(e) => tracing::warn!(error = %e, "pruning sync events failed"),
+            }
+        }
+    })
 }

@@ -71,16 +71,43 @@ pub struct ServeConfig {
     /// HTTP worker threads. Default: the number of cores.
     #[arg(long, env = "SCIM_CONNECTOR_WORKERS")]
     pub workers: Option<usize>,
+
+    /// Emails that may sign in to the admin console of any tenant whatever their roles
+    /// (comma-separated), e.g. to bootstrap the first DialAiAdmin.
+    #[arg(long, env = "SCIM_CONNECTOR_BOOTSTRAP_ADMINS", value_delimiter = ',')]
+    pub bootstrap_admins: Vec<String>,
+
+    /// Days sync events are kept; older ones are pruned hourly in the background.
+    #[arg(long, env = "SCIM_CONNECTOR_EVENT_RETENTION_DAYS", default_value_t = crate::domain::admin::sync::DEFAULT_RETENTION_DAYS)]
+    pub event_retention_days: u32,
 }
 
 impl ServeConfig {
+    /// The public root URL (`SCIM_CONNECTOR_PUBLIC_URL`, else `http://<bind>`).
+    pub fn root_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.bind))
+            .trim_end_matches('/')
+            .to_string()
+    }
+
     /// The SCIM base URL (`…/scim/v2`).
     pub fn scim_base_url(&self) -> String {
-        let root = self
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{}", self.bind));
-        format!("{}/scim/v2", root.trim_end_matches('/'))
+        format!("{}/scim/v2", self.root_url())
+    }
+
+    /// Whether the service listens on a loopback address only.
+    pub fn loopback_only(&self) -> bool {
+        let host = self
+            .bind
+            .rsplit_once(':')
+            .map_or(self.bind.as_str(), |(h, _)| h);
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
     }
 }
 

@@ -9,8 +9,11 @@ use tracing_subscriber::EnvFilter;
 
 use scim_connector::app;
 use scim_connector::config::{Config, ServeConfig};
+use scim_connector::domain::admin::auth::OidcSettings;
+use scim_connector::domain::clock::from_micros;
 use scim_connector::domain::clock::{Clock, SystemClock};
 use scim_connector::domain::tenant::Tenant;
+use scim_connector::http::admin::AdminSettings;
 use scim_connector::store::Store;
 
 #[derive(Parser)]
@@ -44,6 +47,71 @@ enum Command {
     /// Map groups to platform roles.
     #[command(subcommand)]
     Role(RoleCmd),
+    /// Manage admin API bearer tokens (distinct from SCIM tokens).
+    #[command(subcommand, name = "admin-token")]
+    AdminToken(AdminTokenCmd),
+    /// Configure OpenID Connect sign-in to the admin console, per tenant.
+    #[command(subcommand)]
+    Oidc(OidcCmd),
+}
+
+#[derive(Subcommand)]
+enum AdminTokenCmd {
+    /// Issue an admin token; it is printed once, alone on the last line.
+    Issue {
+        /// Tenant slug.
+        #[arg(long, env = "SCIM_CONNECTOR_TENANT")]
+        tenant: String,
+        /// Token name (who or what uses it).
+        #[arg(long)]
+        name: String,
+    },
+    /// List a tenant's admin tokens.
+    List {
+        /// Tenant slug.
+        #[arg(long, env = "SCIM_CONNECTOR_TENANT")]
+        tenant: String,
+    },
+    /// Revoke admin tokens by name or id.
+    Revoke {
+        /// Tenant slug.
+        #[arg(long, env = "SCIM_CONNECTOR_TENANT")]
+        tenant: String,
+        /// Token name or id.
+        name_or_id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum OidcCmd {
+    /// Set the tenant's issuer, client and redirect URL (replaces earlier settings).
+    Set {
+        /// Tenant slug.
+        #[arg(long, env = "SCIM_CONNECTOR_TENANT")]
+        tenant: String,
+        /// Issuer URL (discovery at <issuer>/.well-known/openid-configuration).
+        #[arg(long)]
+        issuer: String,
+        /// Client id registered at the issuer.
+        #[arg(long)]
+        client_id: String,
+        /// Client secret (prefer the environment variable: it stays out of shell history).
+        #[arg(
+            long,
+            env = "SCIM_CONNECTOR_OIDC_CLIENT_SECRET",
+            hide_env_values = true
+        )]
+        client_secret: String,
+        /// Redirect URL registered at the issuer: <public url>/admin/oidc/callback.
+        #[arg(long)]
+        redirect_url: String,
+    },
+    /// Show the tenant's settings (the secret is not shown).
+    Show {
+        /// Tenant slug.
+        #[arg(long, env = "SCIM_CONNECTOR_TENANT")]
+        tenant: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -156,6 +224,18 @@ async fn main() -> anyhow::Result<()> {
             workers: std::env::var("SCIM_CONNECTOR_WORKERS")
                 .ok()
                 .and_then(|w| w.parse().ok()),
+            bootstrap_admins: std::env::var("SCIM_CONNECTOR_BOOTSTRAP_ADMINS")
+                .map(|v| {
+                    v.split(',')
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            event_retention_days: std::env::var("SCIM_CONNECTOR_EVENT_RETENTION_DAYS")
+                .ok()
+                .and_then(|d| d.parse().ok())
+                .unwrap_or(scim_connector::domain::admin::sync::DEFAULT_RETENTION_DAYS),
         })
     });
     match command {
@@ -247,6 +327,83 @@ async fn main() -> anyhow::Result<()> {
             store.map_role(t.id, &group, &role).await?;
             println!("group '{group}' now grants role '{role}' in tenant {slug}");
         }
+        Command::AdminToken(AdminTokenCmd::Issue { tenant: slug, name }) => {
+            let t = tenant(&store, &slug).await?;
+            let token = app::issue_admin_token(&store, t.id, &name, now.timestamp_micros()).await?;
+            println!(
+                "issued admin token '{name}' for tenant {}; it is shown only once:",
+                t.slug
+            );
+            println!("{token}");
+        }
+        Command::AdminToken(AdminTokenCmd::List { tenant: slug }) => {
+            let t = tenant(&store, &slug).await?;
+            for a in store.list_admin_tokens(t.id).await? {
+                let state = if a.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
+                let used = a
+                    .last_used_at
+                    .map(|t| from_micros(t).to_rfc3339())
+                    .unwrap_or_else(|| "never".into());
+                println!(
+                    "{}\t{}\t{state}\tcreated {}\tlast used {used}",
+                    a.name,
+                    a.id,
+                    from_micros(a.created_at).to_rfc3339()
+                );
+            }
+        }
+        Command::AdminToken(AdminTokenCmd::Revoke {
+            tenant: slug,
+            name_or_id,
+        }) => {
+            let t = tenant(&store, &slug).await?;
+            let n = store
+                .revoke_admin_token(t.id, &name_or_id, now.timestamp_micros())
+                .await?;
+            if n == 0 {
+                bail!("no live admin token '{name_or_id}' in tenant {slug}");
+            }
+            println!("revoked {n} admin token(s)");
+        }
+        Command::Oidc(OidcCmd::Set {
+            tenant: slug,
+            issuer,
+            client_id,
+            client_secret,
+            redirect_url,
+        }) => {
+            let t = tenant(&store, &slug).await?;
+            for (what, u) in [("issuer", &issuer), ("redirect URL", &redirect_url)] {
+                url::Url::parse(u).with_context(|| format!("the {what} is not a URL"))?;
+            }
+            let settings = OidcSettings {
+                issuer_url: issuer,
+                client_id,
+                client_secret,
+                redirect_url,
+            };
+            store
+                .set_oidc_settings(t.id, &settings, now.timestamp_micros())
+                .await?;
+            println!(
+                "OpenID Connect sign-in set for tenant {slug}: issuer {}, client {}",
+                settings.issuer_url, settings.client_id
+            );
+        }
+        Command::Oidc(OidcCmd::Show { tenant: slug }) => {
+            let t = tenant(&store, &slug).await?;
+            match store.oidc_settings(t.id).await? {
+                Some(s) => println!(
+                    "issuer {}\nclient id {}\nclient secret (set, not shown)\nredirect URL {}",
+                    s.issuer_url, s.client_id, s.redirect_url
+                ),
+                None => println!("OpenID Connect is not configured for tenant {slug}"),
+            }
+        }
         Command::Serve(serve) => {
             let signer = app::signer(&store, cfg.token_secret.as_deref()).await?;
             let base_url = serve.scim_base_url();
@@ -265,12 +422,39 @@ async fn main() -> anyhow::Result<()> {
                     println!("{token}");
                 }
             }
-            let state = app::state(
+            let admin = AdminSettings {
+                public_url: serve.root_url(),
+                bootstrap_admins: serve.bootstrap_admins.clone(),
+                event_retention_days: serve.event_retention_days,
+                ..AdminSettings::default()
+            };
+            let state = app::state_with_admin(
                 store.clone(),
                 signer,
                 Arc::new(SystemClock),
                 base_url.clone(),
+                admin,
             )?;
+            app::spawn_maintenance(
+                store.clone(),
+                Arc::new(SystemClock),
+                serve.event_retention_days,
+            );
+            if serve.loopback_only() {
+                // Without OpenID Connect there is no other way into the console: a one-time
+                // link, printed only when nothing but this machine can reach the service.
+                for t in store.list_tenants().await? {
+                    if store.oidc_settings(t.id).await?.is_none() {
+                        let secret =
+                            app::issue_login_link(&store, t.id, now.timestamp_micros()).await?;
+                        println!(
+                            "Admin console for tenant {} (one-time sign-in link, valid 15 minutes): {}/admin/login/link?token={secret}",
+                            t.slug,
+                            serve.root_url()
+                        );
+                    }
+                }
+            }
             let mut server = HttpServer::new(move || app::app(state.clone()))
                 .shutdown_timeout(30)
                 .bind(&serve.bind)

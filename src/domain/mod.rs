@@ -3,6 +3,7 @@
 //! Errors: [`error::DomainError`]; the protocol core's `ScimError` converts into it.
 
 pub mod account;
+pub mod admin;
 pub mod clock;
 pub mod directory;
 pub mod error;

@@ -3,6 +3,7 @@
 //! Errors: handlers return [`error::ApiError`] (a SCIM error body); `DomainError` and
 //! `ScimError` convert into it. `routes` owns the whole route table.
 
+pub mod admin;
 pub mod auth;
 pub mod discovery;
 pub mod error;
@@ -27,4 +28,6 @@ pub struct AppState {
     pub store: Store,
     /// Token verification.
     pub signer: Arc<TokenSigner>,
+    /// Admin console settings.
+    pub admin: admin::AdminSettings,
 }

@@ -4,7 +4,7 @@ use actix_web::middleware::ErrorHandlers;
 use actix_web::web;
 
 use crate::http::error::scim_error_body;
-use crate::http::{MAX_PAYLOAD, discovery, health, scim};
+use crate::http::{MAX_PAYLOAD, admin, discovery, health, scim};
 
 /// Register every route. `/scim/v2` answers SCIM error bodies for everything, including
 /// unknown URLs (404) and wrong methods (405).
@@ -12,6 +12,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::PayloadConfig::new(MAX_PAYLOAD))
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
+        .configure(admin::configure)
         .service(
             web::scope("/scim/v2")
                 .wrap(ErrorHandlers::new().default_handler(scim_error_body))

@@ -6,6 +6,8 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod admin_auth;
+pub mod admin_console;
 pub mod directory;
 pub mod error;
 pub mod event_queue;

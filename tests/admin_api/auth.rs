@@ -1,0 +1,370 @@
+//! Credentials, sessions, CSRF and tenant isolation.
+
+use serde_json::json;
+
+use crate::admin_on_both;
+use crate::support::{AdminApp, Auth, assert_error, scim_user, session_from};
+
+admin_on_both!(
+    credentials_are_required_and_kept_apart,
+    async |app: AdminApp| {
+        let r = app
+            .call_as("GET", "/admin/api/users", None, Auth::None)
+            .await;
+        assert_error(&r, 401, None);
+        // A SCIM token is no admin token, and an admin token opens no SCIM endpoint.
+        let scim = app.scim.clone();
+        assert_error(
+            &app.call_as("GET", "/admin/api/users", None, Auth::Bearer(&scim))
+                .await,
+            401,
+            None,
+        );
+        let admin = app.admin.clone();
+        let r = app
+            .send("GET", "/scim/v2/Users", None, Auth::Bearer(&admin), None)
+            .await;
+        assert_eq!(r.status, 401);
+        assert_error(
+            &app.call_as(
+                "GET",
+                "/admin/api/users",
+                None,
+                Auth::Bearer("scadm_forged"),
+            )
+            .await,
+            401,
+            None,
+        );
+        assert_eq!(app.api("GET", "/admin/api/users", None).await.status, 200);
+        let s = app.api("GET", "/admin/api/session", None).await;
+        assert_eq!(s.body["via"], "token");
+        assert_eq!(s.body["subject"], "ops");
+        assert_eq!(s.body["csrfToken"], serde_json::Value::Null);
+        // Revoked at once.
+        let n = app
+            .store
+            .revoke_admin_token(app.tenant, "ops", app.clock.micros())
+            .await
+            .unwrap();
+        assert_eq!(n, 1);
+        assert_error(&app.api("GET", "/admin/api/users", None).await, 401, None);
+        // Unknown admin endpoints answer error bodies too.
+        let t = scim_connector::app::issue_admin_token(&app.store, app.tenant, "ops2", 0)
+            .await
+            .unwrap();
+        assert_error(
+            &app.call_as("GET", "/admin/api/nothing", None, Auth::Bearer(&t))
+                .await,
+            404,
+            None,
+        );
+    }
+);
+
+admin_on_both!(
+    one_time_link_opens_a_session_once_and_from_loopback_only,
+    async |app: AdminApp| {
+        let now = app.clock.micros();
+        let secret = scim_connector::app::issue_login_link(&app.store, app.tenant, now)
+            .await
+            .unwrap();
+        let path = format!("/admin/login/link?token={secret}");
+        let far = app
+            .send("GET", &path, None, Auth::None, Some("203.0.113.9:5000"))
+            .await;
+        assert_eq!(far.status, 403);
+        assert!(session_from(&far).is_none());
+        let r = app.send("GET", &path, None, Auth::None, None).await;
+        assert_eq!(r.status, 303);
+        assert_eq!(r.header("location").as_deref(), Some("/admin"));
+        let set = r.header("set-cookie").unwrap();
+        for part in ["HttpOnly", "SameSite=Lax", "Path=/admin", "Max-Age=28800"] {
+            assert!(set.contains(part), "{set}");
+        }
+        assert!(!set.contains("Secure"), "plain http: {set}");
+        // Used once.
+        assert_eq!(
+            app.send("GET", &path, None, Auth::None, None).await.status,
+            403
+        );
+    }
+);
+
+admin_on_both!(
+    cookies_are_secure_behind_https,
+    scim_connector::http::admin::AdminSettings {
+        public_url: "https://scim.example.com".into(),
+        ..Default::default()
+    },
+    async |app: AdminApp| {
+        let now = app.clock.micros();
+        let secret = scim_connector::app::issue_login_link(&app.store, app.tenant, now)
+            .await
+            .unwrap();
+        let r = app
+            .send(
+                "GET",
+                &format!("/admin/login/link?token={secret}"),
+                None,
+                Auth::None,
+                None,
+            )
+            .await;
+        assert!(r.header("set-cookie").unwrap().contains("; Secure"));
+    }
+);
+
+admin_on_both!(
+    state_changing_session_requests_need_the_csrf_token,
+    async |app: AdminApp| {
+        let (cookie, csrf) = app.sign_in().await;
+        let body = json!({"name": "Ann Lee", "email": "ann@example.com"});
+        // Reads need no token.
+        assert_eq!(
+            app.call_as("GET", "/admin/api/users", None, Auth::Cookie(&cookie, None))
+                .await
+                .status,
+            200
+        );
+        // Writes without it, or with a wrong one, are refused and change nothing.
+        for bad in [None, Some("wrong"), Some("")] {
+            let r = app
+                .call_as(
+                    "POST",
+                    "/admin/api/users",
+                    Some(body.clone()),
+                    Auth::Cookie(&cookie, bad),
+                )
+                .await;
+            assert_error(&r, 403, None);
+            assert!(r.body["detail"].as_str().unwrap().contains("CSRF"));
+        }
+        for (m, p) in [
+            (
+                "PATCH",
+                "/admin/api/users/00000000-0000-0000-0000-000000000000",
+            ),
+            ("DELETE", "/admin/api/skills/x"),
+            ("POST", "/admin/logout"),
+        ] {
+            assert_eq!(
+                app.call_as(m, p, Some(json!({})), Auth::Cookie(&cookie, None))
+                    .await
+                    .status,
+                403,
+                "{m} {p}"
+            );
+        }
+        assert_eq!(
+            app.api("GET", "/admin/api/users", None).await.body["totalResults"],
+            0
+        );
+        let r = app
+            .call_as(
+                "POST",
+                "/admin/api/users",
+                Some(body),
+                Auth::Cookie(&cookie, Some(&csrf)),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        // A bearer-token request carries no cookie: no CSRF token needed.
+        let r = app
+            .api(
+                "POST",
+                "/admin/api/skills",
+                Some(json!({"name": "billing"})),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        // Logout ends the session.
+        let r = app
+            .call_as(
+                "POST",
+                "/admin/logout",
+                None,
+                Auth::Cookie(&cookie, Some(&csrf)),
+            )
+            .await;
+        assert_eq!(r.status, 303);
+        assert!(r.header("set-cookie").unwrap().contains("Max-Age=0"));
+        assert_error(
+            &app.call_as("GET", "/admin/api/users", None, Auth::Cookie(&cookie, None))
+                .await,
+            401,
+            None,
+        );
+    }
+);
+
+admin_on_both!(sessions_expire_after_eight_hours, async |app: AdminApp| {
+    let (cookie, _) = app.sign_in().await;
+    app.clock
+        .advance(chrono::Duration::hours(8) - chrono::Duration::seconds(5));
+    assert_eq!(
+        app.call_as("GET", "/admin/api/users", None, Auth::Cookie(&cookie, None))
+            .await
+            .status,
+        200
+    );
+    app.clock.advance(chrono::Duration::seconds(10));
+    assert_error(
+        &app.call_as("GET", "/admin/api/users", None, Auth::Cookie(&cookie, None))
+            .await,
+        401,
+        None,
+    );
+    let now = app.clock.micros();
+    assert!(app.store.prune_expired_credentials(now).await.unwrap() >= 1);
+});
+
+admin_on_both!(
+    an_admin_of_one_tenant_sees_nothing_of_another,
+    async |app: AdminApp| {
+        // Tenant t1: a user from the IdP, a group, a skill, events.
+        let r = app.scim("POST", "Users", Some(scim_user("ann"))).await;
+        assert_eq!(r.status, 201);
+        let uid = r.body["id"].as_str().unwrap().to_string();
+        let g = app
+            .api(
+                "POST",
+                "/admin/api/groups",
+                Some(json!({"displayName": "Maintainer"})),
+            )
+            .await;
+        let gid = g.body["id"].as_str().unwrap().to_string();
+        app.api(
+            "POST",
+            "/admin/api/skills",
+            Some(json!({"name": "billing"})),
+        )
+        .await;
+        app.api(
+            "PUT",
+            "/admin/api/role-mappings",
+            Some(json!({"group": "Support", "role": "Read-Only"})),
+        )
+        .await;
+        let (_, other, _) = app.other_tenant("t2").await;
+        let app_ref = &app;
+        let as_b = move |m: &'static str, p: String, b: Option<serde_json::Value>| {
+            let other = other.clone();
+            async move { app_ref.call_as(m, &p, b, Auth::Bearer(&other)).await }
+        };
+        let list = as_b("GET", "/admin/api/users".into(), None).await;
+        assert_eq!(list.body["totalResults"], 0, "{}", list.body);
+        assert_eq!(
+            as_b("GET", "/admin/api/users?email=ann".to_string(), None)
+                .await
+                .body["users"],
+            json!([])
+        );
+        assert_error(
+            &as_b("GET", format!("/admin/api/users/{uid}"), None).await,
+            404,
+            None,
+        );
+        assert_error(
+            &as_b(
+                "PATCH",
+                format!("/admin/api/users/{uid}"),
+                Some(json!({"maxChats": 2})),
+            )
+            .await,
+            404,
+            None,
+        );
+        let del = as_b(
+            "DELETE",
+            format!("/admin/api/users/{uid}"),
+            Some(json!({"confirmEmail": "ann@example.com"})),
+        )
+        .await;
+        assert_error(&del, 404, None);
+        assert_eq!(
+            as_b("GET", format!("/admin/api/users/{uid}/timeline"), None)
+                .await
+                .body["events"],
+            json!([])
+        );
+        assert_eq!(
+            as_b("GET", format!("/admin/api/groups/{gid}/timeline"), None)
+                .await
+                .body["events"],
+            json!([])
+        );
+        assert_error(
+            &as_b("GET", format!("/admin/api/groups/{gid}"), None).await,
+            404,
+            None,
+        );
+        assert_error(
+            &as_b("DELETE", format!("/admin/api/groups/{gid}"), None).await,
+            404,
+            None,
+        );
+        assert_eq!(
+            as_b("GET", "/admin/api/groups".into(), None).await.body["groups"],
+            json!([])
+        );
+        assert_eq!(
+            as_b("GET", "/admin/api/skills".into(), None).await.body["skills"],
+            json!([])
+        );
+        assert_eq!(
+            as_b("GET", "/admin/api/role-mappings".into(), None)
+                .await
+                .body["mappings"],
+            json!([])
+        );
+        // Tenant t2's log holds only its own refused attempts on ids it named, nothing of t1's.
+        let events = as_b("GET", "/admin/api/events".into(), None).await;
+        assert!(
+            events.body["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|e| e["status"] == 404 && e["actor"] == "admin"),
+            "{}",
+            events.body
+        );
+        let clients = as_b("GET", "/admin/api/clients".into(), None).await;
+        assert_eq!(
+            clients.body["clients"].as_array().unwrap().len(),
+            1,
+            "only its own client"
+        );
+        assert_eq!(clients.body["clients"][0]["name"], "entra");
+        let okta =
+            app.api("GET", "/admin/api/clients", None).await.body["clients"][0]["id"].clone();
+        assert_error(
+            &as_b(
+                "DELETE",
+                format!("/admin/api/clients/{}", okta.as_str().unwrap()),
+                None,
+            )
+            .await,
+            404,
+            None,
+        );
+        let status = as_b("GET", "/admin/api/sync/status".into(), None).await;
+        assert_eq!(
+            status.body["accounts"],
+            json!({"active": 0, "deactivated": 0, "deleted": 0})
+        );
+        assert_eq!(status.body["clients"].as_array().unwrap().len(), 1);
+        assert_eq!(status.body["clients"][0]["requests24h"], 0);
+        // Tenant t1 still has everything.
+        assert_eq!(
+            app.api("GET", &format!("/admin/api/users/{uid}"), None)
+                .await
+                .status,
+            200
+        );
+        assert_eq!(
+            app.api("GET", "/admin/api/clients", None).await.body["clients"][0]["revokedAt"],
+            serde_json::Value::Null
+        );
+    }
+);
