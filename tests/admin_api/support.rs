@@ -1,5 +1,9 @@
 //! Harness of the admin API tests: the real App on a test database with an admin token, a
 //! SCIM token for IdP traffic, a clock the test moves, and requests from a loopback peer.
+#![allow(
+    dead_code,
+    reason = "the API and sign-in test binaries use different parts"
+)]
 
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
