@@ -34,12 +34,18 @@ impl Drop for Idp {
     }
 }
 
-fn start_idp() -> Idp {
+/// Start the provider, or None (said on stderr) when its npm package is not installed, as on
+/// a machine with only the Rust toolchain. Under CI (`CI` set) that is a failure, not a skip.
+fn start_idp() -> Option<Idp> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oidc-provider");
-    assert!(
-        dir.join("node_modules/oidc-provider").is_dir(),
-        "run `npm ci` in tests/oidc-provider first (.ci/run does)"
-    );
+    if !dir.join("node_modules/oidc-provider").is_dir() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must run `npm ci` in tests/oidc-provider (.ci/run does)"
+        );
+        eprintln!("SKIP OpenID Connect end-to-end test: run `npm ci` in tests/oidc-provider");
+        return None;
+    }
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("free port")
@@ -67,10 +73,10 @@ fn start_idp() -> Idp {
     }
     // Keep draining its output: the provider logs notices to stdout later on.
     std::thread::spawn(move || for _ in reader.lines() {});
-    Idp {
+    Some(Idp {
         child,
         issuer: format!("http://127.0.0.1:{port}"),
-    }
+    })
 }
 
 /// A browser's cookie jar for the provider (one origin: every cookie goes back).
@@ -175,7 +181,9 @@ async fn sign_in_as(app: &AdminApp, idp: &Idp, login: &str) -> common::Resp {
 }
 
 async fn scenario(app: AdminApp) {
-    let idp = start_idp();
+    let Some(idp) = start_idp() else {
+        return;
+    };
     let settings = OidcSettings {
         issuer_url: idp.issuer.clone(),
         client_id: "scim-admin".into(),
