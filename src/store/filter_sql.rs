@@ -10,7 +10,7 @@ use diesel::serialize::ToSql;
 use diesel::sql_types::{BigInt, Bool, Double, HasSqlType, Text};
 
 use crate::domain::account::fold;
-use crate::domain::query::{Column, CompareOp, Literal, Page, Query, Sort, Target};
+use crate::domain::query::{Column, CompareOp, Literal, Query, Target};
 use crate::store::Dialect;
 
 diesel::define_sql_function! {
@@ -26,7 +26,7 @@ pub fn register_sqlite_functions(conn: &mut diesel::SqliteConnection) -> diesel:
 /// The opening of a case-folding call: the literal it is compared with was folded by
 /// `domain::account::fold`, so the column must fold Unicode the same way (RFC 7643 2.3.1
 /// caseExact=false). PostgreSQL's `lower` folds Unicode under a UTF-8 ctype.
-fn fold_open(dialect: Dialect) -> &'static str {
+pub(super) fn fold_open(dialect: Dialect) -> &'static str {
     match dialect {
         Dialect::Postgres => "lower(",
         Dialect::Sqlite => "scim_fold(",
@@ -121,7 +121,7 @@ where
 }
 
 /// Column name, and the folded key column that backs case-insensitive comparison, if any.
-fn column_sql(table: Table, c: Column) -> (&'static str, Option<&'static str>) {
+pub(super) fn column_sql(table: Table, c: Column) -> (&'static str, Option<&'static str>) {
     match (table, c) {
         (_, Column::Id) => ("t.id", None),
         (_, Column::ExternalId) => ("t.external_id", None),
@@ -163,7 +163,7 @@ fn membership(target: &Target) -> (&'static str, &'static str) {
 
 /// Where JSON values are read from: the row's document, or one element inside `Any`.
 #[derive(Clone, Copy)]
-enum Scope {
+pub(super) enum Scope {
     Row,
     Element,
 }
@@ -180,7 +180,7 @@ fn sqlite_path(keys: &[String]) -> String {
 }
 
 /// Append the JSON value at `keys` as SQL text (PostgreSQL: text; SQLite: native type).
-fn json_text(sql: &mut Sql, scope: Scope, keys: &[String]) {
+pub(super) fn json_text(sql: &mut Sql, scope: Scope, keys: &[String]) {
     match (sql.dialect, scope) {
         (Dialect::Postgres, _) if keys.is_empty() => {
             sql.push("(e.v #>> '{}')");
@@ -226,7 +226,7 @@ fn json_value_pg(sql: &mut Sql, scope: Scope, keys: &[String]) {
 
 /// Append the value of the primary element of the document array at `array`, else of its
 /// first element (`sub` of it, or the element itself), as SQL text: a correlated subquery.
-fn primary_or_first(sql: &mut Sql, array: &[String], sub: Option<&String>) {
+pub(super) fn primary_or_first(sql: &mut Sql, array: &[String], sub: Option<&String>) {
     let keys: Vec<String> = sub.into_iter().cloned().collect();
     sql.push("(SELECT ");
     json_text(sql, Scope::Element, &keys);
@@ -557,149 +557,9 @@ fn push_literal(sql: &mut Sql, value: &Literal) {
     };
 }
 
-/// Append `ORDER BY` for a sort (ties broken by creation order, then id).
-pub fn order_by(sql: &mut Sql, table: Table, sort: Option<&Sort>) {
-    sql.push(" ORDER BY ");
-    if let Some(s) = sort {
-        match &s.target {
-            Target::Column(c) => {
-                let (col, key) = column_sql(table, *c);
-                match (s.fold, key) {
-                    (true, Some(k)) => sql.push(k),
-                    (true, None) => sql.push(fold_open(sql.dialect)).push(col).push(")"),
-                    (false, _) => sql.push(col),
-                };
-            }
-            Target::Doc(keys) => {
-                if s.fold {
-                    sql.push(fold_open(sql.dialect));
-                    json_text(sql, Scope::Row, keys);
-                    sql.push(")");
-                } else {
-                    json_text(sql, Scope::Row, keys);
-                }
-            }
-            Target::MemberId | Target::GroupId => {
-                sql.push("t.id");
-            }
-            Target::PrimaryOrFirst { array, sub } => {
-                if s.fold {
-                    sql.push(fold_open(sql.dialect));
-                }
-                primary_or_first(sql, array, sub.as_ref());
-                if s.fold {
-                    sql.push(")");
-                }
-            }
-        }
-        sql.push(if s.descending {
-            " DESC NULLS LAST, "
-        } else {
-            " ASC NULLS LAST, "
-        });
-    }
-    sql.push("t.created_at, t.id");
-}
-
-/// The total of an index-paged list when its page alone shows it: a page shorter than asked
-/// for is the last one (an empty page says nothing unless it starts at 1).
-pub fn total_from_page(page: &Page, rows: usize) -> Option<i64> {
-    let Page::Index { start, count } = page else {
-        return None;
-    };
-    let n = rows as i64;
-    ((n > 0 || *start == 1) && n < *count).then_some(start - 1 + n)
-}
-
-/// Build the page query and (for index paging) the count query for a list.
-pub fn list_sql(
-    dialect: Dialect,
-    table: Table,
-    tenant: &str,
-    query: &crate::domain::query::ListQuery,
-) -> (Sql, Option<Sql>) {
-    let name = match table {
-        Table::Users => "users",
-        Table::Groups => "groups",
-    };
-    let where_sql = |sql: &mut Sql| {
-        sql.push(" FROM ")
-            .push(name)
-            .push(" t WHERE t.tenant_id = ");
-        sql.bind(Bind::Text(tenant.to_string()));
-        sql.push(" AND t.deleted_at IS NULL AND ");
-        compile(sql, table, &query.filter);
-    };
-    // On PostgreSQL a filtered list is filtered first (the `OFFSET 0` subquery is an
-    // optimisation fence), so the planner uses the index that serves the filter instead of
-    // walking the creation-order index under ORDER BY ... LIMIT when statistics are stale.
-    let fenced = dialect == Dialect::Postgres && query.filter != Query::Const(true);
-    let mut page = Sql::new(dialect);
-    page.push(if fenced {
-        "SELECT * FROM (SELECT t.*"
-    } else {
-        "SELECT t.*"
-    });
-    where_sql(&mut page);
-    match &query.page {
-        Page::Index { start, count } => {
-            let mut count_sql = Sql::new(dialect);
-            count_sql.push("SELECT COUNT(*) AS n");
-            where_sql(&mut count_sql);
-            if fenced {
-                page.push(" OFFSET 0) t");
-            }
-            order_by(&mut page, table, query.sort.as_ref());
-            page.push(" LIMIT ")
-                .bind(Bind::Int(*count))
-                .push(" OFFSET ")
-                .bind(Bind::Int(start - 1));
-            (page, Some(count_sql))
-        }
-        Page::Cursor { after, count } => {
-            if let Some((created, id)) = after {
-                page.push(" AND (t.created_at > ")
-                    .bind(Bind::Int(*created))
-                    .push(" OR (t.created_at = ")
-                    .bind(Bind::Int(*created))
-                    .push(" AND t.id > ")
-                    .bind(Bind::Text(id.clone()))
-                    .push("))");
-            }
-            if fenced {
-                page.push(" OFFSET 0) t");
-            }
-            order_by(&mut page, table, None);
-            // One row more than the page tells whether a next page exists.
-            page.push(" LIMIT ").bind(Bind::Int(count + 1));
-            (page, None)
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn short_pages_give_the_total() {
-        let page = |start, count| Page::Index { start, count };
-        assert_eq!(total_from_page(&page(1, 100), 1), Some(1));
-        assert_eq!(total_from_page(&page(1, 100), 0), Some(0));
-        assert_eq!(total_from_page(&page(201, 100), 7), Some(207));
-        assert_eq!(total_from_page(&page(201, 100), 0), None);
-        assert_eq!(total_from_page(&page(1, 100), 100), None);
-        assert_eq!(
-            total_from_page(
-                &Page::Cursor {
-                    after: None,
-                    count: 10
-                },
-                3
-            ),
-            None
-        );
-    }
 
     #[test]
     fn placeholders_follow_dialect() {

@@ -14,6 +14,7 @@ pub mod event_queue;
 pub mod events;
 pub mod filter_sql;
 pub mod groups;
+pub mod list_sql;
 pub mod models;
 pub mod roles;
 pub mod schema;

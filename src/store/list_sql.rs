@@ -1,0 +1,153 @@
+//! List queries: the page (ordered, index or keyset paged) and the count, around a filter
+//! compiled by `filter_sql`.
+
+use crate::domain::query::{Page, Query, Sort, Target};
+use crate::store::Dialect;
+use crate::store::filter_sql::{
+    Bind, Scope, Sql, Table, column_sql, compile, fold_open, json_text, primary_or_first,
+};
+
+/// Append `ORDER BY` for a sort (ties broken by creation order, then id).
+pub fn order_by(sql: &mut Sql, table: Table, sort: Option<&Sort>) {
+    sql.push(" ORDER BY ");
+    if let Some(s) = sort {
+        match &s.target {
+            Target::Column(c) => {
+                let (col, key) = column_sql(table, *c);
+                match (s.fold, key) {
+                    (true, Some(k)) => sql.push(k),
+                    (true, None) => sql.push(fold_open(sql.dialect)).push(col).push(")"),
+                    (false, _) => sql.push(col),
+                };
+            }
+            Target::Doc(keys) => {
+                if s.fold {
+                    sql.push(fold_open(sql.dialect));
+                    json_text(sql, Scope::Row, keys);
+                    sql.push(")");
+                } else {
+                    json_text(sql, Scope::Row, keys);
+                }
+            }
+            Target::MemberId | Target::GroupId => {
+                sql.push("t.id");
+            }
+            Target::PrimaryOrFirst { array, sub } => {
+                if s.fold {
+                    sql.push(fold_open(sql.dialect));
+                }
+                primary_or_first(sql, array, sub.as_ref());
+                if s.fold {
+                    sql.push(")");
+                }
+            }
+        }
+        sql.push(if s.descending {
+            " DESC NULLS LAST, "
+        } else {
+            " ASC NULLS LAST, "
+        });
+    }
+    sql.push("t.created_at, t.id");
+}
+
+/// The total of an index-paged list when its page alone shows it: a page shorter than asked
+/// for is the last one (an empty page says nothing unless it starts at 1).
+pub fn total_from_page(page: &Page, rows: usize) -> Option<i64> {
+    let Page::Index { start, count } = page else {
+        return None;
+    };
+    let n = rows as i64;
+    ((n > 0 || *start == 1) && n < *count).then_some(start - 1 + n)
+}
+
+/// Build the page query and (for index paging) the count query for a list.
+pub fn list_sql(
+    dialect: Dialect,
+    table: Table,
+    tenant: &str,
+    query: &crate::domain::query::ListQuery,
+) -> (Sql, Option<Sql>) {
+    let name = match table {
+        Table::Users => "users",
+        Table::Groups => "groups",
+    };
+    let where_sql = |sql: &mut Sql| {
+        sql.push(" FROM ")
+            .push(name)
+            .push(" t WHERE t.tenant_id = ");
+        sql.bind(Bind::Text(tenant.to_string()));
+        sql.push(" AND t.deleted_at IS NULL AND ");
+        compile(sql, table, &query.filter);
+    };
+    // On PostgreSQL a filtered list is filtered first (the `OFFSET 0` subquery is an
+    // optimisation fence), so the planner uses the index that serves the filter instead of
+    // walking the creation-order index under ORDER BY ... LIMIT when statistics are stale.
+    let fenced = dialect == Dialect::Postgres && query.filter != Query::Const(true);
+    let mut page = Sql::new(dialect);
+    page.push(if fenced {
+        "SELECT * FROM (SELECT t.*"
+    } else {
+        "SELECT t.*"
+    });
+    where_sql(&mut page);
+    match &query.page {
+        Page::Index { start, count } => {
+            let mut count_sql = Sql::new(dialect);
+            count_sql.push("SELECT COUNT(*) AS n");
+            where_sql(&mut count_sql);
+            if fenced {
+                page.push(" OFFSET 0) t");
+            }
+            order_by(&mut page, table, query.sort.as_ref());
+            page.push(" LIMIT ")
+                .bind(Bind::Int(*count))
+                .push(" OFFSET ")
+                .bind(Bind::Int(start - 1));
+            (page, Some(count_sql))
+        }
+        Page::Cursor { after, count } => {
+            if let Some((created, id)) = after {
+                page.push(" AND (t.created_at > ")
+                    .bind(Bind::Int(*created))
+                    .push(" OR (t.created_at = ")
+                    .bind(Bind::Int(*created))
+                    .push(" AND t.id > ")
+                    .bind(Bind::Text(id.clone()))
+                    .push("))");
+            }
+            if fenced {
+                page.push(" OFFSET 0) t");
+            }
+            order_by(&mut page, table, None);
+            // One row more than the page tells whether a next page exists.
+            page.push(" LIMIT ").bind(Bind::Int(count + 1));
+            (page, None)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_pages_give_the_total() {
+        let page = |start, count| Page::Index { start, count };
+        assert_eq!(total_from_page(&page(1, 100), 1), Some(1));
+        assert_eq!(total_from_page(&page(1, 100), 0), Some(0));
+        assert_eq!(total_from_page(&page(201, 100), 7), Some(207));
+        assert_eq!(total_from_page(&page(201, 100), 0), None);
+        assert_eq!(total_from_page(&page(1, 100), 100), None);
+        assert_eq!(
+            total_from_page(
+                &Page::Cursor {
+                    after: None,
+                    count: 10
+                },
+                3
+            ),
+            None
+        );
+    }
+}
