@@ -48,37 +48,6 @@ struct BucketRow {
     errors: i64,
 }
 
-#[expect(clippy::type_complexity, reason = "diesel's column tuple is the type")]
-const EVENT_COLUMNS: (
-    sync_events::id,
-    sync_events::at,
-    sync_events::client_id,
-    sync_events::method,
-    sync_events::path,
-    sync_events::resource_type,
-    sync_events::resource_id,
-    sync_events::action,
-    sync_events::outcome,
-    sync_events::status,
-    sync_events::scim_type,
-    sync_events::detail,
-    sync_events::coercions,
-) = (
-    sync_events::id,
-    sync_events::at,
-    sync_events::client_id,
-    sync_events::method,
-    sync_events::path,
-    sync_events::resource_type,
-    sync_events::resource_id,
-    sync_events::action,
-    sync_events::outcome,
-    sync_events::status,
-    sync_events::scim_type,
-    sync_events::detail,
-    sync_events::coercions,
-);
-
 fn ph(d: Dialect, n: usize) -> String {
     match d {
         Dialect::Postgres => format!("${n}"),
@@ -97,7 +66,7 @@ impl Store {
         let rows: Vec<StoredEvent> = with_conn!(self, |c, _d| {
             let mut query = sync_events::table
                 .filter(sync_events::tenant_id.eq(&t))
-                .select(EVENT_COLUMNS)
+                .select(StoredEvent::as_select())
                 .into_boxed();
             match &q.client {
                 Some(ClientFilter::Client(id)) => {

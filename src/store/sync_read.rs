@@ -11,7 +11,8 @@ use crate::store::schema::sync_events;
 use crate::with_conn;
 
 /// One stored sync event, as read back from `sync_events`.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = sync_events)]
 pub struct StoredEvent {
     /// Event id (UUID v7 text).
     pub id: String,
@@ -63,21 +64,7 @@ impl Store {
         let rows: Vec<StoredEvent> = with_conn!(self, |c, _d| {
             sync_events::table
                 .filter(sync_events::tenant_id.eq(&tenant))
-                .select((
-                    sync_events::id,
-                    sync_events::at,
-                    sync_events::client_id,
-                    sync_events::method,
-                    sync_events::path,
-                    sync_events::resource_type,
-                    sync_events::resource_id,
-                    sync_events::action,
-                    sync_events::outcome,
-                    sync_events::status,
-                    sync_events::scim_type,
-                    sync_events::detail,
-                    sync_events::coercions,
-                ))
+                .select(StoredEvent::as_select())
                 .order((sync_events::at.desc(), sync_events::id.desc()))
                 .limit(limit.max(0))
                 .load(c)
