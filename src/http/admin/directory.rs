@@ -4,7 +4,7 @@
 use actix_web::{HttpResponse, web};
 use serde_json::{Value, json};
 
-use crate::domain::account::fold;
+use crate::domain::account::{GroupRecord, fold};
 use crate::domain::admin::port::AdminDirectory;
 use crate::domain::directory::Directory;
 use crate::domain::error::DomainError;
@@ -36,14 +36,14 @@ pub async fn list_groups(
     Ok(ok(json!({"groups": items})))
 }
 
-/// `GET /admin/api/groups/{id}`: a group with its members and role.
-pub async fn get_group(
-    state: web::Data<AppState>,
-    admin: AdminCtx,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+/// A live group with its members and the role it grants.
+pub async fn group_detail(
+    state: &AppState,
+    admin: &AdminCtx,
+    id: &str,
+) -> Result<(GroupRecord, Option<String>), ApiError> {
     let not_found = || ApiError::from(DomainError::NotFound(format!("Group {id}")));
-    let gid = GroupId::parse(&id).ok_or_else(not_found)?;
+    let gid = GroupId::parse(id).ok_or_else(not_found)?;
     let rec = state
         .prov
         .dir
@@ -58,6 +58,16 @@ pub async fn get_group(
         .into_iter()
         .find(|g| g.group.id == gid)
         .and_then(|g| g.role);
+    Ok((rec, role))
+}
+
+/// `GET /admin/api/groups/{id}`: a group with its members and role.
+pub async fn get_group(
+    state: web::Data<AppState>,
+    admin: AdminCtx,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let (rec, role) = group_detail(&state, &admin, &id).await?;
     let members: Vec<Value> = rec
         .members
         .unwrap_or_default()
@@ -110,23 +120,54 @@ pub async fn group_timeline(
     timeline(&state, &admin, "Group", &id, &q).await
 }
 
-/// `GET /admin/api/role-mappings`: admin mappings and the live groups they apply to.
-pub async fn list_role_mappings(
-    state: web::Data<AppState>,
-    admin: AdminCtx,
-) -> Result<HttpResponse, ApiError> {
+/// An admin mapping of a group name to a role.
+#[derive(Debug, Clone)]
+pub struct RoleMapping {
+    /// The live group's display name, else the mapped name.
+    pub group: String,
+    /// The case-folded group name the mapping is keyed by.
+    pub group_key: String,
+    /// The role granted.
+    pub role: String,
+    /// The live group it applies to, if any.
+    pub group_id: Option<String>,
+}
+
+/// Admin mappings and the live groups they apply to.
+pub async fn role_mappings(
+    state: &AppState,
+    admin: &AdminCtx,
+) -> Result<Vec<RoleMapping>, ApiError> {
     let mappings = state
         .store
         .list_role_mappings(admin.tenant)
         .await
         .map_err(DomainError::from)?;
     let groups = state.prov.dir.group_roles(admin.tenant).await?;
-    let items: Vec<Value> = mappings
+    Ok(mappings
         .into_iter()
         .map(|(key, role)| {
             let group = groups.iter().find(|g| fold(&g.group.display) == key);
-            json!({"group": group.map_or(key.clone(), |g| g.group.display.clone()), "groupKey": key, "role": role,
-                   "groupId": group.map(|g| g.group.id.to_string())})
+            RoleMapping {
+                group: group.map_or(key.clone(), |g| g.group.display.clone()),
+                group_id: group.map(|g| g.group.id.to_string()),
+                group_key: key,
+                role,
+            }
+        })
+        .collect())
+}
+
+/// `GET /admin/api/role-mappings`: admin mappings and the live groups they apply to.
+pub async fn list_role_mappings(
+    state: web::Data<AppState>,
+    admin: AdminCtx,
+) -> Result<HttpResponse, ApiError> {
+    let items: Vec<Value> = role_mappings(&state, &admin)
+        .await?
+        .into_iter()
+        .map(|m| {
+            json!({"group": m.group, "groupKey": m.group_key, "role": m.role, "groupId": m.group_id})
         })
         .collect();
     Ok(ok(

@@ -6,6 +6,7 @@
 //! bearer token. Sign-in is OpenID Connect ([`oidc`]) or a one-time link printed by `serve`.
 
 pub mod auth;
+pub mod console;
 pub mod directory;
 pub mod oidc;
 pub mod sync;
@@ -108,8 +109,20 @@ pub fn event_json(e: &StoredEvent, client_names: &HashMap<String, String>) -> Va
     })
 }
 
-/// A resource's timeline: every event that touched it, newest first, with the tolerances
-/// applied (`coercions`); the log's filters (client, action, outcome, time) apply too.
+/// The query of a resource's timeline: every event that touched it, newest first; the log's
+/// filters (client, action, outcome, time) apply too.
+pub fn timeline_query(
+    kind: &str,
+    id: &str,
+    q: &[(String, String)],
+) -> Result<crate::domain::admin::sync::EventQuery, ApiError> {
+    let mut query = sync::event_query(q)?;
+    query.resource_type = Some(kind.to_string());
+    query.resource_id = Some(id.to_string());
+    Ok(query)
+}
+
+/// A resource's timeline as JSON, with the tolerances applied (`coercions`).
 pub async fn timeline(
     state: &AppState,
     admin: &AdminCtx,
@@ -117,19 +130,12 @@ pub async fn timeline(
     id: &str,
     q: &[(String, String)],
 ) -> Result<HttpResponse, ApiError> {
-    let mut query = sync::event_query(q)?;
-    query.resource_type = Some(kind.to_string());
-    query.resource_id = Some(id.to_string());
-    let rows = state
-        .store
-        .query_events(admin.tenant, &query)
-        .await
-        .map_err(crate::domain::error::DomainError::from)?;
-    let names = sync::client_names(state, admin).await?;
+    let query = timeline_query(kind, id, q)?;
+    let page = sync::event_page(state, admin, &query).await?;
     Ok(ok(json!({
         "resourceType": kind,
         "resourceId": id,
-        "events": rows.iter().map(|e| event_json(e, &names)).collect::<Vec<_>>(),
+        "events": page.events.iter().map(|e| event_json(e, &page.names)).collect::<Vec<_>>(),
     })))
 }
 
@@ -220,5 +226,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/admin/login").route(web::get().to(oidc::login)))
     .service(web::resource("/admin/login/link").route(web::get().to(oidc::link_login)))
     .service(web::resource("/admin/oidc/callback").route(web::get().to(oidc::callback)))
-    .service(web::resource("/admin/logout").route(web::post().to(oidc::logout)));
+    .service(web::resource("/admin/logout").route(web::post().to(oidc::logout)))
+    .configure(console::configure);
 }

@@ -12,11 +12,14 @@ use crate::domain::admin::sync::{
 };
 use crate::domain::clock::from_micros;
 use crate::domain::error::DomainError;
+use crate::domain::tenant::ScimClient;
 use crate::http::AppState;
 use crate::http::admin::auth::AdminCtx;
 use crate::http::admin::{Query, event_json, ok, param};
 use crate::http::error::ApiError;
 use crate::scim::error::ScimError;
+use crate::store::admin_console::AccountCounts;
+use crate::store::sync_read::StoredEvent;
 
 /// Rejections shown per client.
 const RECENT_REJECTIONS: i64 = 10;
@@ -104,6 +107,49 @@ pub async fn client_names(
         .collect())
 }
 
+/// A page of the event log, with client names and the keyset of the following page.
+#[derive(Debug)]
+pub struct EventPage {
+    /// Events, newest first.
+    pub events: Vec<StoredEvent>,
+    /// Client names by id (revoked ones included).
+    pub names: HashMap<String, String>,
+    /// `(before, beforeAt)` of the following page, when the page is full.
+    pub next: Option<(String, i64)>,
+}
+
+/// Run an event-log query (the JSON log, the console's Events page and timelines).
+pub async fn event_page(
+    state: &AppState,
+    admin: &AdminCtx,
+    query: &EventQuery,
+) -> Result<EventPage, ApiError> {
+    let events = state
+        .store
+        .query_events(admin.tenant, query)
+        .await
+        .map_err(DomainError::from)?;
+    let names = client_names(state, admin).await?;
+    let next = (events.len() as i64 == query.limit)
+        .then(|| events.last().map(|e| (e.id.clone(), e.at)))
+        .flatten();
+    Ok(EventPage {
+        events,
+        names,
+        next,
+    })
+}
+
+impl EventPage {
+    /// The admin JSON of the page.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "events": self.events.iter().map(|e| event_json(e, &self.names)).collect::<Vec<_>>(),
+            "next": self.next.as_ref().map(|(id, at)| json!({"before": id, "beforeAt": at})),
+        })
+    }
+}
+
 /// `GET /admin/api/events`.
 pub async fn events(
     state: web::Data<AppState>,
@@ -111,27 +157,40 @@ pub async fn events(
     q: Query,
 ) -> Result<HttpResponse, ApiError> {
     let query = event_query(&q)?;
-    let rows = state
-        .store
-        .query_events(admin.tenant, &query)
-        .await
-        .map_err(DomainError::from)?;
-    let names = client_names(&state, &admin).await?;
-    let next = (rows.len() as i64 == query.limit)
-        .then(|| {
-            rows.last()
-                .map(|e| json!({"before": e.id, "beforeAt": e.at}))
-        })
-        .flatten();
-    Ok(ok(json!({
-        "events": rows.iter().map(|e| event_json(e, &names)).collect::<Vec<_>>(),
-        "next": next,
-    })))
+    Ok(ok(event_page(&state, &admin, &query).await?.to_json()))
 }
 
-/// `GET /admin/api/sync/status`: account counts, and per SCIM client its last contact,
-/// requests and errors per hour (24 h) and per day (30 days), and its latest rejections.
-pub async fn status(state: web::Data<AppState>, admin: AdminCtx) -> Result<HttpResponse, ApiError> {
+/// One SCIM client as the sync status shows it.
+#[derive(Debug)]
+pub struct ClientStatus {
+    /// The client.
+    pub client: ScimClient,
+    /// Its last request (event or token use).
+    pub last_contact: Option<DateTime<Utc>>,
+    /// Requests and errors per hour, the last 24 hours (oldest first).
+    pub hourly: Vec<Bucket>,
+    /// Requests and errors per day, the last 30 days (oldest first).
+    pub daily: Vec<Bucket>,
+    /// Its latest rejections, newest first.
+    pub rejections: Vec<StoredEvent>,
+}
+
+/// The sync status of a tenant.
+#[derive(Debug)]
+pub struct SyncStatus {
+    /// When it was computed.
+    pub now: DateTime<Utc>,
+    /// Accounts by lifecycle state.
+    pub counts: AccountCounts,
+    /// One entry per SCIM client, revoked ones included.
+    pub clients: Vec<ClientStatus>,
+    /// Client names by id.
+    pub names: HashMap<String, String>,
+}
+
+/// Account counts, and per SCIM client its last contact, requests and errors per hour
+/// (24 h) and per day (30 days), and its latest rejections.
+pub async fn status_data(state: &AppState, admin: &AdminCtx) -> Result<SyncStatus, ApiError> {
     let now = state.prov.clock.now();
     let now_us = now.timestamp_micros();
     let store = &state.store;
@@ -151,13 +210,16 @@ pub async fn status(state: web::Data<AppState>, admin: AdminCtx) -> Result<HttpR
         .last_contacts(admin.tenant)
         .await
         .map_err(DomainError::from)?;
-    let names = client_names(&state, &admin).await?;
-    let mut clients = Vec::new();
-    for c in store
+    let list = store
         .list_clients(admin.tenant)
         .await
-        .map_err(DomainError::from)?
-    {
+        .map_err(DomainError::from)?;
+    let names = list
+        .iter()
+        .map(|c| (c.id.to_string(), c.name.clone()))
+        .collect();
+    let mut clients = Vec::new();
+    for c in list {
         let id = c.id.to_string();
         let key = Some(id.clone());
         let h = series(
@@ -188,26 +250,49 @@ pub async fn status(state: web::Data<AppState>, admin: AdminCtx) -> Result<HttpR
             .get(&id)
             .copied()
             .map(from_micros)
-            .max(c.last_used_at)
-            .map(|t| t.to_rfc3339());
-        clients.push(json!({
-            "id": id,
-            "name": c.name,
-            "createdAt": c.created_at.to_rfc3339(),
-            "revokedAt": c.revoked_at.map(|t| t.to_rfc3339()),
-            "lastContact": last_contact,
-            "requests24h": h.iter().map(|b| b.requests).sum::<i64>(),
-            "errors24h": h.iter().map(|b| b.errors).sum::<i64>(),
-            "requests30d": d.iter().map(|b| b.requests).sum::<i64>(),
-            "errors30d": d.iter().map(|b| b.errors).sum::<i64>(),
-            "hourly": buckets_json(&h, HOUR_US),
-            "daily": buckets_json(&d, DAY_US),
-            "recentRejections": rejections.iter().map(|e| event_json(e, &names)).collect::<Vec<_>>(),
-        }));
+            .max(c.last_used_at);
+        clients.push(ClientStatus {
+            client: c,
+            last_contact,
+            hourly: h,
+            daily: d,
+            rejections,
+        });
     }
+    Ok(SyncStatus {
+        now,
+        counts,
+        clients,
+        names,
+    })
+}
+
+/// `GET /admin/api/sync/status`: [`status_data`] as JSON.
+pub async fn status(state: web::Data<AppState>, admin: AdminCtx) -> Result<HttpResponse, ApiError> {
+    let s = status_data(&state, &admin).await?;
+    let clients: Vec<Value> = s
+        .clients
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.client.id.to_string(),
+                "name": c.client.name,
+                "createdAt": c.client.created_at.to_rfc3339(),
+                "revokedAt": c.client.revoked_at.map(|t| t.to_rfc3339()),
+                "lastContact": c.last_contact.map(|t| t.to_rfc3339()),
+                "requests24h": c.hourly.iter().map(|b| b.requests).sum::<i64>(),
+                "errors24h": c.hourly.iter().map(|b| b.errors).sum::<i64>(),
+                "requests30d": c.daily.iter().map(|b| b.requests).sum::<i64>(),
+                "errors30d": c.daily.iter().map(|b| b.errors).sum::<i64>(),
+                "hourly": buckets_json(&c.hourly, HOUR_US),
+                "daily": buckets_json(&c.daily, DAY_US),
+                "recentRejections": c.rejections.iter().map(|e| event_json(e, &s.names)).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
     Ok(ok(json!({
-        "generatedAt": now.to_rfc3339(),
-        "accounts": {"active": counts.active, "deactivated": counts.deactivated, "deleted": counts.deleted},
+        "generatedAt": s.now.to_rfc3339(),
+        "accounts": {"active": s.counts.active, "deactivated": s.counts.deactivated, "deleted": s.counts.deleted},
         "retentionDays": state.admin.event_retention_days,
         "clients": clients,
     })))

@@ -23,20 +23,25 @@ fn int_param(q: &[(String, String)], name: &str, default: i64) -> Result<i64, Ap
     }
 }
 
+/// The Users page filter of URL parameters: name, email, status, role, startIndex, count.
+pub fn user_filter(q: &[(String, String)]) -> Result<UserFilter, ApiError> {
+    Ok(UserFilter {
+        name: param(q, "name").map(str::to_string),
+        email: param(q, "email").map(str::to_string),
+        status: param(q, "status").map(str::to_string),
+        role: param(q, "role").map(str::to_string),
+        start_index: int_param(q, "startIndex", 1)?,
+        count: int_param(q, "count", 50)?,
+    })
+}
+
 /// `GET /admin/api/users?name=&email=&status=&role=&startIndex=&count=`.
 pub async fn list(
     state: web::Data<AppState>,
     admin: AdminCtx,
     q: Query,
 ) -> Result<HttpResponse, ApiError> {
-    let filter = UserFilter {
-        name: param(&q, "name").map(str::to_string),
-        email: param(&q, "email").map(str::to_string),
-        status: param(&q, "status").map(str::to_string),
-        role: param(&q, "role").map(str::to_string),
-        start_index: int_param(&q, "startIndex", 1)?,
-        count: int_param(&q, "count", 50)?,
-    };
+    let filter = user_filter(&q)?;
     let page = state.prov.admin_list_users(&admin.ctx, &filter).await?;
     Ok(ok(json!({
         "totalResults": page.total,
