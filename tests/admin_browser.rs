@@ -275,14 +275,37 @@ async fn edit_max_chats(ui: &mut Console, svc: &Service, seed: &Seed) {
     )
     .await;
     ui.fill(max, "11").await;
+    // The page must let the request go (the API refuses it and says why): native constraint
+    // validation would stop it in the browser, with nothing in `.error`.
+    let blocked = ui
+        .driver
+        .execute(
+            "const f = document.querySelector('form#edit-form');
+             return !f.noValidate && !f.checkValidity();",
+            Vec::new(),
+        )
+        .await
+        .map(|r| r.json() == &Value::Bool(true))
+        .unwrap_or(false);
+    ui.check(
+        !blocked,
+        "form#edit-form blocks maxChats 11 with the browser's own validation (max=10, no \
+         novalidate): the API's refusal can never show in #edit-drawer .error",
+    )
+    .await;
     ui.click("#edit-save").await;
     let error = ui.wait_text("dialog#edit-drawer .error", "").await;
     ui.check(
-        error.contains("maxChats") || error.contains("10"),
+        error.contains("maxChats"),
         format!("the drawer's error names the cap: {error:?}"),
     )
     .await;
     ui.el("dialog#edit-drawer[open]").await;
+    let _shown = ui
+        .el("dialog#edit-drawer .error")
+        .await
+        .scroll_into_view()
+        .await;
     ui.shot("edit-drawer-refused").await;
     let (_, u) = svc
         .api(Method::GET, &format!("users/{}", seed.bob), None)
