@@ -227,6 +227,7 @@ pub async fn list(
             .iter()
             .map(|k| (*k, param(&q, k).unwrap_or_default()))
             .collect();
+        pairs.push(("limit", param(&q, "limit").unwrap_or_default()));
         pairs.push(("before", id));
         pairs.push(("beforeAt", &at));
         url_with("/admin/events", &pairs)
