@@ -13,8 +13,8 @@ use crate::http::admin::console::events::resource_link;
 use crate::http::admin::console::{Console, PageError, page, when, when_opt};
 use crate::http::admin::sync::{ClientStatus, status_data};
 
-/// Width of one bar's slot in the chart, in SVG units.
-const SLOT: f64 = 12.0;
+/// Width of a chart in SVG units (both charts alike, so their labels are the same size).
+const WIDTH: f64 = 360.0;
 /// Height of the plot area.
 const PLOT: f64 = 80.0;
 /// Room below the plot for the time labels.
@@ -41,7 +41,9 @@ pub fn bar_chart(
     let height = |v: i64| v as f64 * PLOT / max as f64;
     let total: i64 = buckets.iter().map(|b| b.requests).sum();
     let errors: i64 = buckets.iter().map(|b| b.errors).sum();
-    let width = SLOT * buckets.len() as f64;
+    let width = WIDTH;
+    let slot = WIDTH / buckets.len().max(1) as f64;
+    let bar = fmt(slot * 0.75);
     let title_id = format!("{id}-title");
     let start = |b: &Bucket| from_micros(b.index * width_us);
     html! {
@@ -51,14 +53,14 @@ pub fn bar_chart(
             title id=(title_id) { (title) ": " (total) " requests, " (errors) " errors" }
             line.axis x1="0" y1=(PLOT) x2=(width) y2=(PLOT) {}
             @for (i, b) in buckets.iter().enumerate() {
-                @let x = i as f64 * SLOT + 1.5;
+                @let x = fmt(i as f64 * slot + slot * 0.125);
                 @let hr = height(b.requests);
                 @let he = height(b.errors);
                 g.bar data-requests=(b.requests) data-errors=(b.errors) {
                     title { (label(start(b))) ": " (b.requests) " requests, " (b.errors) " errors" }
-                    rect.requests x=(x) y=(fmt(PLOT - hr)) width=(SLOT - 3.0) height=(fmt(hr)) {}
+                    rect.requests x=(x) y=(fmt(PLOT - hr)) width=(bar) height=(fmt(hr)) {}
                     @if b.errors > 0 {
-                        rect.errors x=(x) y=(fmt(PLOT - he)) width=(SLOT - 3.0) height=(fmt(he)) {}
+                        rect.errors x=(x) y=(fmt(PLOT - he)) width=(bar) height=(fmt(he)) {}
                     }
                 }
             }

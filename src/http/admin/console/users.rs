@@ -214,7 +214,7 @@ fn create_dialog(groups: &[GroupRole]) -> Markup {
 fn edit_drawer(groups: &[GroupRole], skills: &[String]) -> Markup {
     html! {
         dialog #edit-drawer .drawer aria-labelledby="edit-title" {
-            form #edit-form method="dialog" {
+            form #edit-form method="dialog" novalidate {
                 h2 #edit-title { "Edit user" }
                 p.error role="alert" {}
                 fieldset.read-only {
