@@ -3,6 +3,7 @@
 //! for the SCIM and admin APIs, and page helpers that wait (poll with a timeout) and save
 //! screenshots. A failed wait saves `failure.png` and `failure.html` beside the screenshots.
 
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -66,7 +67,10 @@ impl Chromedriver {
         let port = free_port();
         let log = std::env::temp_dir().join(format!("chromedriver-{port}.log"));
         let out = std::fs::File::create(&log).expect("chromedriver log file");
+        // A process group of its own: the browsers it starts are in it too, so that a
+        // failed test (whose session was never quit) leaves no Chromium behind.
         let child = Command::new(CHROMEDRIVER)
+            .process_group(0)
             .arg(format!("--port={port}"))
             .stdout(Stdio::from(out.try_clone().expect("log file")))
             .stderr(Stdio::from(out))
@@ -98,6 +102,11 @@ impl Chromedriver {
 
 impl Drop for Chromedriver {
     fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _group_killed = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
         let _killed = self.child.kill();
         let _reaped = self.child.wait();
     }
@@ -315,6 +324,9 @@ impl Console {
             "--disable-gpu",
             "--disable-dev-shm-usage",
             "--window-size=1366,900",
+            "--disable-crash-reporter",
+            "--disable-breakpad",
+            "--no-first-run",
         ] {
             caps.add_arg(arg).expect("argument");
         }
