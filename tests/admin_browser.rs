@@ -136,6 +136,12 @@ async fn wait_rows(ui: &Console, expected: &[&str]) {
 
 /// The one-time link sets the session cookie and lands on the Users page.
 async fn sign_in(ui: &mut Console, svc: &Service, seed: &Seed) {
+    // Without a session a page says how to sign in (no OIDC configured here).
+    ui.goto_plain("/admin/users").await;
+    ui.wait_text("body", "Sign in required").await;
+    let tables = ui.texts("table#users").await;
+    ui.check(tables.is_empty(), "no Users table without a session")
+        .await;
     ui.goto(&svc.login_link().await).await;
     ui.el("table#users").await;
     let here = ui.location().await;
@@ -243,6 +249,7 @@ async fn edit_max_chats(ui: &mut Console, svc: &Service, seed: &Seed) {
         Ok(r.json() == &Value::Bool(true))
     })
     .await;
+    ui.el("form#edit-form[data-loaded=\"true\"]").await;
     let max = "dialog#edit-drawer input[name=maxChats][type=number]";
     ui.fill(max, "7").await;
     ui.shot("edit-drawer").await;
@@ -261,17 +268,11 @@ async fn edit_max_chats(ui: &mut Console, svc: &Service, seed: &Seed) {
     // 11 is beyond the cap: the API refuses it and the drawer says why.
     ui.click(&format!("{bob} button.edit")).await;
     ui.el("dialog#edit-drawer[open]").await;
-    let shown = ui
-        .el(max)
-        .await
-        .prop("value")
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or_default();
-    ui.check(
-        shown == "7",
-        format!("the drawer opens with the saved max chats 7, not {shown:?}"),
+    ui.el("form#edit-form[data-loaded=\"true\"]").await;
+    let input = ui.el(max).await;
+    ui.wait_until(
+        "the drawer to open with the saved max chats 7",
+        async || Ok(input.prop("value").await?.as_deref() == Some("7")),
     )
     .await;
     ui.fill(max, "11").await;
@@ -392,8 +393,14 @@ async fn deprovision(ui: &mut Console, svc: &Service) {
     ui.check(!eve.is_empty(), "eve's row carries her id").await;
     ui.click(&format!("{eve_row} button.delete")).await;
     ui.el("dialog#delete-dialog[open]").await;
-    ui.wait_text("dialog#delete-dialog", "eve@example.com")
+    let shown = ui
+        .wait_text("dialog#delete-dialog code#delete-email", "@")
         .await;
+    ui.check(
+        shown.trim() == "eve@example.com",
+        format!("the dialog asks for eve's email, not {shown:?}"),
+    )
+    .await;
     ui.fill(
         "dialog#delete-dialog input#delete-confirm-email",
         "frank@example.com",
@@ -514,8 +521,18 @@ async fn sync_status(ui: &mut Console) {
     }
     let card = "section.client-card[data-client-id]";
     ui.wait_text(card, "okta").await;
-    ui.el(&format!("{card} svg.chart-hourly")).await;
-    ui.el(&format!("{card} svg.chart-daily")).await;
+    for (chart, buckets) in [("chart-hourly", 24), ("chart-daily", 30)] {
+        ui.el(&format!("{card} svg.{chart}")).await;
+        let bars = ui
+            .attrs(&format!("{card} svg.{chart} g.bar"), "data-requests")
+            .await;
+        let requests: i64 = bars.iter().filter_map(|b| b.parse::<i64>().ok()).sum();
+        ui.check(
+            bars.len() == buckets && requests > 0,
+            format!("{chart}: {buckets} bars with the IdP's requests, got {bars:?}"),
+        )
+        .await;
+    }
     ui.wait_text(&format!("{card} ul.rejections li"), "immutable")
         .await;
     ui.shot("sync").await;

@@ -29,6 +29,9 @@ pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 /// How long a wait for the page lasts before the test fails.
 const TIMEOUT: Duration = Duration::from_secs(20);
+/// A console page has loaded and console.js has bound its handlers.
+const READY: &str = "return document.readyState === 'complete' \
+     && document.documentElement.dataset.consoleReady === 'true'";
 /// How often a wait looks again.
 const POLL: Duration = Duration::from_millis(100);
 
@@ -421,14 +424,23 @@ impl Console {
         self.wait_loaded().await;
     }
 
+    /// Open a page that is not a console page (no console.js) and wait until it has loaded.
+    pub async fn goto_plain(&self, path: &str) {
+        let url = format!("{}{path}", self.root);
+        if let Err(e) = self.driver.goto(&url).await {
+            panic!("{}", self.failure(&format!("open {url}: {e}")).await);
+        }
+    }
+
     async fn wait_loaded(&self) {
         let driver = self.driver.clone();
-        self.wait_until("the page to load", async || {
-            let r = driver
-                .execute("return document.readyState === 'complete'", Vec::new())
-                .await?;
-            Ok(r.json() == &Value::Bool(true))
-        })
+        self.wait_until(
+            "the console page to load (readyState complete, html[data-console-ready])",
+            async || {
+                let r = driver.execute(READY, Vec::new()).await?;
+                Ok(r.json() == &Value::Bool(true))
+            },
+        )
         .await;
     }
 
@@ -449,7 +461,7 @@ impl Console {
         self.wait_until(&format!("the page to reload after {after}"), async || {
             let r = driver
                 .execute(
-                    "return document.readyState === 'complete' && !window.__browserTestMark",
+                    format!("return !window.__browserTestMark && {}", &READY[7..]),
                     Vec::new(),
                 )
                 .await?;
