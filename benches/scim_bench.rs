@@ -17,6 +17,9 @@ use clap::Parser;
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser, Clone)]
 #[command(about = "Closed-loop load benchmark for scim-connector")]
 struct Args {

@@ -24,7 +24,9 @@ use std::time::Duration;
 
 use diesel::sqlite::SqliteConnection;
 use diesel_async::pooled_connection::deadpool::Pool;
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{
     AsyncConnection, AsyncMigrationHarness, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection,
@@ -55,9 +57,81 @@ pub enum Dialect {
 #[derive(Clone)]
 pub enum DbPool {
     /// PostgreSQL.
-    Pg(Pool<AsyncPgConnection>),
+    Pg(PgPools),
     /// SQLite.
     Sqlite(Pool<SqliteConn>),
+}
+
+/// PostgreSQL connection pools, one per thread that uses the store.
+///
+/// A tokio-postgres connection is driven by a task on the runtime that opened it. actix-web
+/// runs one single-threaded runtime per worker thread, so with one shared pool a worker
+/// would often query through another worker's connection and every message would cross
+/// threads (two wake-ups and context switches per query). Each thread therefore draws from
+/// its own pool of `per_thread` connections, opened lazily on first use.
+///
+/// Pools recycle connections the `Fast` way (diesel-async's default, `Verified`, sends a
+/// `SELECT 1` on every checkout: one more round trip per query); a connection that broke
+/// fails its next query and is then discarded.
+#[derive(Clone)]
+pub struct PgPools {
+    inner: std::sync::Arc<PgPoolsInner>,
+}
+
+struct PgPoolsInner {
+    url: String,
+    per_thread: usize,
+    pools:
+        std::sync::Mutex<std::collections::HashMap<std::thread::ThreadId, Pool<AsyncPgConnection>>>,
+}
+
+impl PgPools {
+    /// Pools of `per_thread` connections each to `url`.
+    fn new(url: String, per_thread: usize) -> Self {
+        PgPools {
+            inner: std::sync::Arc::new(PgPoolsInner {
+                url,
+                per_thread: per_thread.max(1),
+                pools: std::sync::Mutex::new(std::collections::HashMap::new()),
+            }),
+        }
+    }
+
+    /// This thread's pool (built on first use).
+    pub fn local(&self) -> Result<Pool<AsyncPgConnection>, StoreError> {
+        let mut pools = self
+            .inner
+            .pools
+            .lock()
+            .map_err(|_| StoreError::Pool("the pool registry is poisoned".into()))?;
+        let thread = std::thread::current().id();
+        if let Some(p) = pools.get(&thread) {
+            return Ok(p.clone());
+        }
+        let mut config = ManagerConfig::<AsyncPgConnection>::default();
+        config.recycling_method = RecyclingMethod::Fast;
+        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
+            self.inner.url.clone(),
+            config,
+        );
+        let pool = Pool::builder(manager)
+            .max_size(self.inner.per_thread)
+            .wait_timeout(Some(Duration::from_secs(10)))
+            .create_timeout(Some(Duration::from_secs(10)))
+            .runtime(deadpool::Runtime::Tokio1)
+            .build()
+            .map_err(StoreError::pool)?;
+        pools.insert(thread, pool.clone());
+        Ok(pool)
+    }
+
+    /// A connection from this thread's pool.
+    pub async fn get(
+        &self,
+    ) -> Result<diesel_async::pooled_connection::deadpool::Object<AsyncPgConnection>, StoreError>
+    {
+        self.local()?.get().await.map_err(StoreError::pool)
+    }
 }
 
 /// Where the database is, parsed from `DATABASE_URL`.
@@ -115,10 +189,7 @@ macro_rules! with_conn {
     ($store:expr, |$c:ident, $d:ident| $body:expr) => {
         match &$store.pool {
             $crate::store::DbPool::Pg(pool) => {
-                let mut conn = pool
-                    .get()
-                    .await
-                    .map_err($crate::store::error::StoreError::pool)?;
+                let mut conn = pool.get().await?;
                 let $c = &mut *conn;
                 let $d = $crate::store::Dialect::Postgres;
                 $body
@@ -143,10 +214,7 @@ macro_rules! with_tx {
     ($store:expr, |$c:ident, $d:ident| $body:expr) => {
         match &$store.pool {
             $crate::store::DbPool::Pg(pool) => {
-                let mut conn = pool
-                    .get()
-                    .await
-                    .map_err($crate::store::error::StoreError::pool)?;
+                let mut conn = pool.get().await?;
                 let $d = $crate::store::Dialect::Postgres;
                 diesel_async::AsyncConnection::transaction(&mut *conn, async |$c| $body).await
             }
@@ -179,16 +247,10 @@ impl Store {
     ) -> Result<Self, StoreError> {
         let pool = match location {
             DatabaseLocation::Postgres(url) => {
-                let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url.clone());
-                DbPool::Pg(
-                    Pool::builder(manager)
-                        .max_size(pool_size)
-                        .wait_timeout(Some(Duration::from_secs(10)))
-                        .create_timeout(Some(Duration::from_secs(10)))
-                        .runtime(deadpool::Runtime::Tokio1)
-                        .build()
-                        .map_err(StoreError::pool)?,
-                )
+                // `pool_size` connections per process, shared out between the threads that
+                // run requests (one actix worker per core).
+                let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+                DbPool::Pg(PgPools::new(url.clone(), pool_size.div_ceil(threads)))
             }
             DatabaseLocation::Sqlite(path) => {
                 if let Some(dir) = std::path::Path::new(path)
@@ -200,6 +262,7 @@ impl Store {
                     })?;
                 }
                 let mut config = ManagerConfig::<SqliteConn>::default();
+                config.recycling_method = RecyclingMethod::Fast;
                 config.custom_setup = Box::new(|url: &str| {
                     let url = url.to_string();
                     async move {
@@ -249,7 +312,7 @@ impl Store {
     /// Wait until every queued read event is written (shutdown, tests).
     pub async fn flush_events(&self) {
         if let Some(q) = &self.events {
-            q.flush().await;
+            q.flush(self).await;
         }
     }
 
@@ -267,7 +330,7 @@ impl Store {
         const LOCK: i64 = 0x5C1A_C0EE;
         match &self.pool {
             DbPool::Pg(pool) => {
-                let mut conn = pool.get().await.map_err(StoreError::pool)?;
+                let mut conn = pool.get().await?;
                 diesel::sql_query(format!("SELECT pg_advisory_lock({LOCK})"))
                     .execute(&mut *conn)
                     .await?;
@@ -296,7 +359,7 @@ impl Store {
     pub async fn revert_all(&self) -> Result<usize, StoreError> {
         match &self.pool {
             DbPool::Pg(pool) => {
-                let conn = pool.get().await.map_err(StoreError::pool)?;
+                let conn = pool.get().await?;
                 let mut harness = AsyncMigrationHarness::new(conn);
                 harness
                     .revert_all_migrations(PG_MIGRATIONS)
