@@ -180,13 +180,27 @@ pub async fn prune_once(
     Ok(pruned)
 }
 
-/// Run `prune_once` every hour in the background (off the request path; a replica that
-/// finds nothing to prune does nothing).
+/// Background upkeep, off the request path: `prune_once` every hour (a replica that finds
+/// nothing to prune does nothing), and planner statistics refreshed every 5 seconds where
+/// many rows changed (`Store::refresh_statistics`; a cheap look at `pg_stat_user_tables`
+/// otherwise).
 pub fn spawn_maintenance(
     store: Store,
     clock: SharedClock,
     retention_days: u32,
 ) -> tokio::task::JoinHandle<()> {
+    let stats = store.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            match stats.refresh_statistics().await {
+                Ok(t) if t.is_empty() => {}
+                Ok(t) => tracing::debug!(tables = ?t, "planner statistics refreshed"),
+                Err(e) => tracing::warn!(error = %e, "refreshing planner statistics failed"),
+            }
+        }
+    });
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {

@@ -174,6 +174,45 @@ on_both!(discovery_is_complete, async |app: TestApp| {
     );
 });
 
+on_both!(
+    planner_statistics_follow_a_bulk_load,
+    async |app: TestApp| {
+        for i in 0..80 {
+            app.create_user(user(&format!("stats-{i}"))).await;
+        }
+        let mut analysed = app.store.refresh_statistics().await.unwrap();
+        if app.backend == "postgres" {
+            // PostgreSQL publishes table counters about once a second.
+            for _ in 0..50 {
+                if analysed.iter().any(|t| t == "users") {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                analysed = app.store.refresh_statistics().await.unwrap();
+            }
+            assert!(
+                analysed.iter().any(|t| t == "users"),
+                "80 new users must trigger ANALYZE users, got {analysed:?}"
+            );
+            let again = app.store.refresh_statistics().await.unwrap();
+            assert!(
+                !again.iter().any(|t| t == "users"),
+                "nothing changed since: {again:?}"
+            );
+            // The lookup of one user by userName now uses its unique index.
+            let r = app
+                .req("GET", "Users?filter=userName%20eq%20%22stats-7%22", None)
+                .await;
+            assert_eq!(r.body["totalResults"], 1);
+        } else {
+            assert!(
+                analysed.is_empty(),
+                "SQLite has nothing to analyse: {analysed:?}"
+            );
+        }
+    }
+);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrations_run_up_down_up_on_both_backends() {
     let mut dbs = vec![TestDb::sqlite()];

@@ -13,8 +13,8 @@ use crate::domain::sync::SyncEvent;
 use crate::store::Store;
 use crate::store::error::StoreError;
 use crate::store::events::{insert_event, mark_synced};
-use crate::store::filter_sql::{Table, bind_all};
-use crate::store::list_sql::{list_sql, total_from_page};
+use crate::store::filter_sql::Table;
+use crate::store::list_sql::{list_sql, prepared_shape, total_from_page};
 use crate::store::models::UserRow;
 use crate::store::schema::{groups, memberships, user_skills, users};
 use crate::{with_conn, with_tx};
@@ -214,19 +214,15 @@ impl Store {
         with_groups: bool,
     ) -> Result<Listing<AccountRecord>, StoreError> {
         let (page, count) = list_sql(self.dialect(), Table::Users, &tenant.to_string(), query);
+        let prepared = prepared_shape(query);
         let (rows, total): (Vec<UserRow>, Option<i64>) = with_conn!(self, |c, _d| {
-            let rows: Vec<UserRow> =
-                bind_all(diesel::sql_query(page.text).into_boxed(), &page.binds)
-                    .load(c)
-                    .await?;
+            let rows: Vec<UserRow> = page.query(prepared).load(c).await?;
             let total = match count {
                 // A short page already tells the total: no COUNT round trip (the common
                 // `filter=userName eq "…"&startIndex=1&count=100` lookup of Okta and Entra).
                 Some(_) if let Some(n) = total_from_page(&query.page, rows.len()) => Some(n),
                 Some(q) => {
-                    let r: CountRow = bind_all(diesel::sql_query(q.text).into_boxed(), &q.binds)
-                        .get_result(c)
-                        .await?;
+                    let r: CountRow = q.query(prepared).get_result(c).await?;
                     Some(r.n)
                 }
                 None => None,

@@ -4,14 +4,12 @@
 //! (a TEXT column on both backends: read through `jsonb` functions on PostgreSQL and JSON1
 //! on SQLite). Every value and every JSON key travels as a bound parameter, never as SQL text.
 
-use diesel::backend::Backend;
-use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
-use diesel::serialize::ToSql;
-use diesel::sql_types::{BigInt, Bool, Double, HasSqlType, Text};
+use diesel::sql_types::Text;
 
 use crate::domain::account::fold;
 use crate::domain::query::{Column, CompareOp, Literal, Query, Target};
 use crate::store::Dialect;
+pub use crate::store::raw_query::{Bind, Sql};
 
 diesel::define_sql_function! {
     /// `domain::account::fold` in SQL on SQLite, whose own `lower` folds ASCII only.
@@ -33,19 +31,6 @@ pub(super) fn fold_open(dialect: Dialect) -> &'static str {
     }
 }
 
-/// A bound parameter.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Bind {
-    /// Text.
-    Text(String),
-    /// 64-bit integer.
-    Int(i64),
-    /// Boolean.
-    Bool(bool),
-    /// Double.
-    Float(f64),
-}
-
 /// Which table a query reads (aliased `t`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Table {
@@ -53,71 +38,6 @@ pub enum Table {
     Users,
     /// `groups`.
     Groups,
-}
-
-/// SQL text under construction with its parameters in order.
-#[derive(Debug)]
-pub struct Sql {
-    /// Dialect.
-    pub dialect: Dialect,
-    /// Text.
-    pub text: String,
-    /// Parameters, in placeholder order.
-    pub binds: Vec<Bind>,
-}
-
-impl Sql {
-    /// Empty SQL for a dialect.
-    pub fn new(dialect: Dialect) -> Self {
-        Sql {
-            dialect,
-            text: String::with_capacity(256),
-            binds: Vec::new(),
-        }
-    }
-
-    /// Append text.
-    pub fn push(&mut self, s: &str) -> &mut Self {
-        self.text.push_str(s);
-        self
-    }
-
-    /// Append a placeholder for a parameter.
-    pub fn bind(&mut self, b: Bind) -> &mut Self {
-        self.binds.push(b);
-        match self.dialect {
-            Dialect::Postgres => {
-                let n = self.binds.len();
-                self.text.push('$');
-                self.text.push_str(&n.to_string());
-            }
-            Dialect::Sqlite => self.text.push('?'),
-        }
-        self
-    }
-}
-
-/// Bind every parameter onto a boxed raw query.
-pub fn bind_all<'f, DB>(
-    mut q: BoxedSqlQuery<'f, DB, SqlQuery>,
-    binds: &[Bind],
-) -> BoxedSqlQuery<'f, DB, SqlQuery>
-where
-    DB: Backend + HasSqlType<Text> + HasSqlType<BigInt> + HasSqlType<Bool> + HasSqlType<Double>,
-    String: ToSql<Text, DB>,
-    i64: ToSql<BigInt, DB>,
-    bool: ToSql<Bool, DB>,
-    f64: ToSql<Double, DB>,
-{
-    for b in binds {
-        q = match b.clone() {
-            Bind::Text(s) => q.bind::<Text, _>(s),
-            Bind::Int(i) => q.bind::<BigInt, _>(i),
-            Bind::Bool(v) => q.bind::<Bool, _>(v),
-            Bind::Float(f) => q.bind::<Double, _>(f),
-        };
-    }
-    q
 }
 
 /// Column name, and the folded key column that backs case-insensitive comparison, if any.

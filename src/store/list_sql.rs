@@ -61,6 +61,20 @@ pub fn total_from_page(page: &Page, rows: usize) -> Option<i64> {
     ((n > 0 || *start == 1) && n < *count).then_some(start - 1 + n)
 }
 
+/// Whether a list's SQL may be kept as a prepared statement: only shapes drawn from a small
+/// fixed set (diesel's statement cache has no bound), which are the ones IdPs repeat on
+/// every sync: no filter, or one equality (`userName eq "…"`, `externalId eq "…"`,
+/// `displayName eq "…"`), in the default order.
+pub fn prepared_shape(query: &crate::domain::query::ListQuery) -> bool {
+    use crate::domain::query::CompareOp;
+    query.sort.is_none()
+        && match &query.filter {
+            Query::Const(_) => true,
+            Query::Compare { op, .. } => *op == CompareOp::Eq,
+            _ => false,
+        }
+}
+
 /// Build the page query and (for index paging) the count query for a list.
 pub fn list_sql(
     dialect: Dialect,

@@ -16,6 +16,7 @@ pub mod filter_sql;
 pub mod groups;
 pub mod list_sql;
 pub mod models;
+pub mod raw_query;
 pub mod roles;
 pub mod schema;
 pub mod sync_read;
@@ -383,5 +384,59 @@ impl Store {
             diesel::sql_query("SELECT 1").execute(c).await?;
             Ok(())
         })
+    }
+}
+
+/// Tables whose planner statistics the service keeps fresh.
+const ANALYZED_TABLES: [&str; 5] = [
+    "users",
+    "groups",
+    "memberships",
+    "user_skills",
+    "sync_events",
+];
+
+#[derive(diesel::QueryableByName)]
+struct StaleTable {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    relname: String,
+}
+
+impl Store {
+    /// `ANALYZE` the tables that changed much since their last analysis (PostgreSQL; the
+    /// same threshold autovacuum uses: 50 rows + 10%). Without statistics the planner
+    /// cannot tell the `userName` index from the creation-order index, and a lookup of one
+    /// user walks the tenant's every row (3 ms instead of 0.05 ms at 5,000 users); where
+    /// autovacuum is off or has not come round yet after a bulk load, nothing else fixes
+    /// that. Returns the tables analysed.
+    pub async fn refresh_statistics(&self) -> Result<Vec<String>, StoreError> {
+        let DbPool::Pg(pool) = &self.pool else {
+            return Ok(Vec::new());
+        };
+        let mut conn = pool.get().await?;
+        let stale: Vec<StaleTable> = diesel::sql_query(
+            "SELECT relname::text AS relname FROM pg_stat_user_tables \
+             WHERE schemaname = current_schema() AND relname = ANY($1) \
+             AND n_mod_since_analyze > 50 + 0.1 * GREATEST(n_live_tup, 0)",
+        )
+        .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(
+            ANALYZED_TABLES
+                .iter()
+                .map(|t| t.to_string())
+                .collect::<Vec<_>>(),
+        )
+        .load(&mut *conn)
+        .await?;
+        let mut done = Vec::new();
+        for t in stale {
+            // Names come from the fixed list above, never from input.
+            if let Some(name) = ANALYZED_TABLES.iter().find(|n| **n == t.relname) {
+                diesel::sql_query(format!("ANALYZE {name}"))
+                    .execute(&mut *conn)
+                    .await?;
+                done.push((*name).to_string());
+            }
+        }
+        Ok(done)
     }
 }
