@@ -181,7 +181,7 @@ pub async fn prune_once(
 }
 
 /// Background upkeep, off the request path: `prune_once` every hour (a replica that finds
-/// nothing to prune does nothing), and planner statistics refreshed every 5 seconds where
+/// nothing to prune does nothing), and planner statistics refreshed every second where
 /// many rows changed (`Store::refresh_statistics`; a cheap look at `pg_stat_user_tables`
 /// otherwise).
 pub fn spawn_maintenance(
@@ -191,7 +191,7 @@ pub fn spawn_maintenance(
 ) -> tokio::task::JoinHandle<()> {
     let stats = store.clone();
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
         loop {
             tick.tick().await;
             match stats.refresh_statistics().await {

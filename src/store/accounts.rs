@@ -14,8 +14,8 @@ use crate::store::Store;
 use crate::store::error::StoreError;
 use crate::store::events::{insert_event, mark_synced};
 use crate::store::filter_sql::Table;
-use crate::store::list_sql::{list_sql, prepared_shape, total_from_page};
-use crate::store::models::UserRow;
+use crate::store::list_sql::{list_sql, prepared_shape, total_from_page, user_with_groups_sql};
+use crate::store::models::{UserRow, UserWithGroups};
 use crate::store::schema::{groups, memberships, user_skills, users};
 use crate::{with_conn, with_tx};
 
@@ -142,6 +142,14 @@ impl Store {
         with_groups: bool,
     ) -> Result<Option<AccountRecord>, StoreError> {
         let (id_s, tenant_s) = (id.to_string(), tenant.to_string());
+        if with_groups {
+            // The row and its groups in one statement, kept prepared.
+            let sql = user_with_groups_sql(self.dialect(), &tenant_s, &id_s);
+            let row: Option<UserWithGroups> = with_conn!(self, |c, _d| {
+                sql.query(true).get_result(c).await.optional()?
+            });
+            return Ok(row.map(UserWithGroups::into_record));
+        }
         let row: Option<UserRow> = with_conn!(self, |c, _d| {
             users::table
                 .filter(users::id.eq(&id_s))
@@ -152,13 +160,7 @@ impl Store {
                 .await
                 .optional()?
         });
-        let Some(row) = row else { return Ok(None) };
-        let mut rec = row.into_record();
-        if with_groups {
-            let mut by_user = self.groups_of(tenant, std::slice::from_ref(&id_s)).await?;
-            rec.groups = by_user.remove(&id_s).unwrap_or_default();
-        }
-        Ok(Some(rec))
+        Ok(row.map(UserRow::into_record))
     }
 
     /// See `Directory::account_groups`. Memberships are per tenant: the group must be the
@@ -213,10 +215,26 @@ impl Store {
         query: &ListQuery,
         with_groups: bool,
     ) -> Result<Listing<AccountRecord>, StoreError> {
-        let (page, count) = list_sql(self.dialect(), Table::Users, &tenant.to_string(), query);
+        let (page, count) = list_sql(
+            self.dialect(),
+            Table::Users,
+            &tenant.to_string(),
+            query,
+            with_groups,
+        );
         let prepared = prepared_shape(query);
-        let (rows, total): (Vec<UserRow>, Option<i64>) = with_conn!(self, |c, _d| {
-            let rows: Vec<UserRow> = page.query(prepared).load(c).await?;
+        let (rows, total): (Vec<UserWithGroups>, Option<i64>) = with_conn!(self, |c, _d| {
+            let rows: Vec<UserWithGroups> = if with_groups {
+                page.query(prepared).load(c).await?
+            } else {
+                let rows: Vec<UserRow> = page.query(prepared).load(c).await?;
+                rows.into_iter()
+                    .map(|user| UserWithGroups {
+                        user,
+                        groups_json: None,
+                    })
+                    .collect()
+            };
             let total = match count {
                 // A short page already tells the total: no COUNT round trip (the common
                 // `filter=userName eq "…"&startIndex=1&count=100` lookup of Okta and Entra).
@@ -229,21 +247,7 @@ impl Store {
             };
             (rows, total)
         });
-        let mut groups_by_user = if with_groups && !rows.is_empty() {
-            let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-            self.groups_of(tenant, &ids).await?
-        } else {
-            Default::default()
-        };
-        let items = rows
-            .into_iter()
-            .map(|r| {
-                let id = r.id.clone();
-                let mut rec = r.into_record();
-                rec.groups = groups_by_user.remove(&id).unwrap_or_default();
-                rec
-            })
-            .collect();
+        let items = rows.into_iter().map(UserWithGroups::into_record).collect();
         Ok(Listing { items, total })
     }
 

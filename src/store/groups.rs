@@ -266,7 +266,13 @@ impl Store {
         query: &ListQuery,
         with_members: bool,
     ) -> Result<Listing<GroupRecord>, StoreError> {
-        let (page, count) = list_sql(self.dialect(), Table::Groups, &tenant.to_string(), query);
+        let (page, count) = list_sql(
+            self.dialect(),
+            Table::Groups,
+            &tenant.to_string(),
+            query,
+            false,
+        );
         let prepared = prepared_shape(query);
         let (rows, total): (Vec<GroupRow>, Option<i64>) = with_conn!(self, |c, _d| {
             let rows: Vec<GroupRow> = page.query(prepared).load(c).await?;

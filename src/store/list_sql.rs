@@ -75,13 +75,49 @@ pub fn prepared_shape(query: &crate::domain::query::ListQuery) -> bool {
         }
 }
 
-/// Build the page query and (for index paging) the count query for a list.
+/// A scalar subquery giving the live groups of the user row `t` as JSON text
+/// `[[id, displayName], ...]`, ordered by display name then id, so a user and its groups
+/// come back in one statement (no second round trip). NULL or `[]` when there are none.
+pub fn groups_of_row(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Postgres => {
+            "(SELECT json_agg(json_build_array(g.id, g.display_name) \
+             ORDER BY g.display_name, g.id)::text \
+             FROM memberships m JOIN groups g ON g.id = m.group_id \
+             WHERE m.user_id = t.id AND g.tenant_id = t.tenant_id AND g.deleted_at IS NULL)"
+        }
+        Dialect::Sqlite => {
+            "(SELECT json_group_array(json_array(o.id, o.display_name)) FROM \
+             (SELECT g.id, g.display_name FROM memberships m JOIN groups g ON g.id = m.group_id \
+             WHERE m.user_id = t.id AND g.tenant_id = t.tenant_id AND g.deleted_at IS NULL \
+             ORDER BY g.display_name, g.id) o)"
+        }
+    }
+}
+
+/// One live user by id, with its groups (`UserWithGroups`).
+pub fn user_with_groups_sql(dialect: Dialect, tenant: &str, id: &str) -> Sql {
+    let mut sql = Sql::new(dialect);
+    sql.push("SELECT t.*, ")
+        .push(groups_of_row(dialect))
+        .push(" AS groups_json FROM users t WHERE t.id = ")
+        .bind(Bind::Text(id.to_string()))
+        .push(" AND t.tenant_id = ")
+        .bind(Bind::Text(tenant.to_string()))
+        .push(" AND t.deleted_at IS NULL");
+    sql
+}
+
+/// Build the page query and (for index paging) the count query for a list; `with_groups`
+/// (users only) adds each row's groups as `groups_json`, computed for the page's rows only.
 pub fn list_sql(
     dialect: Dialect,
     table: Table,
     tenant: &str,
     query: &crate::domain::query::ListQuery,
+    with_groups: bool,
 ) -> (Sql, Option<Sql>) {
+    let with_groups = with_groups && table == Table::Users;
     let name = match table {
         Table::Users => "users",
         Table::Groups => "groups",
@@ -98,12 +134,27 @@ pub fn list_sql(
     // optimisation fence), so the planner uses the index that serves the filter instead of
     // walking the creation-order index under ORDER BY ... LIMIT when statistics are stale.
     let fenced = dialect == Dialect::Postgres && query.filter != Query::Const(true);
+    // An unfiltered page in creation order is a deferred join: the page's ids come from
+    // the creation-order index alone (an index-only scan that skips `startIndex - 1`
+    // entries without reading their rows), then only the page's rows are read.
+    let deferred = matches!(query.page, Page::Index { .. })
+        && query.filter == Query::Const(true)
+        && query.sort.is_none();
     let mut page = Sql::new(dialect);
-    page.push(if fenced {
-        "SELECT * FROM (SELECT t.*"
+    if with_groups {
+        page.push("SELECT t.*, ")
+            .push(groups_of_row(dialect))
+            .push(" AS groups_json FROM (");
+    }
+    if deferred {
+        page.push("SELECT t.* FROM ")
+            .push(name)
+            .push(" t JOIN (SELECT t.id");
+    } else if fenced {
+        page.push("SELECT * FROM (SELECT t.*");
     } else {
-        "SELECT t.*"
-    });
+        page.push("SELECT t.*");
+    }
     where_sql(&mut page);
     match &query.page {
         Page::Index { start, count } => {
@@ -118,6 +169,14 @@ pub fn list_sql(
                 .bind(Bind::Int(*count))
                 .push(" OFFSET ")
                 .bind(Bind::Int(start - 1));
+            if deferred {
+                page.push(") p ON p.id = t.id");
+                order_by(&mut page, table, None);
+            }
+            if with_groups {
+                page.push(") t");
+                order_by(&mut page, table, query.sort.as_ref());
+            }
             (page, Some(count_sql))
         }
         Page::Cursor { after, count } => {
@@ -136,6 +195,10 @@ pub fn list_sql(
             order_by(&mut page, table, None);
             // One row more than the page tells whether a next page exists.
             page.push(" LIMIT ").bind(Bind::Int(count + 1));
+            if with_groups {
+                page.push(") t");
+                order_by(&mut page, table, None);
+            }
             (page, None)
         }
     }

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 use serde_json::{Map, Value};
 
-use crate::domain::account::{AccountFields, AccountRecord, GroupRecord};
+use crate::domain::account::{AccountFields, AccountRecord, GroupRecord, GroupRef};
 use crate::domain::clock::from_micros;
 use crate::domain::ids::{AccountId, GroupId};
 use crate::store::schema::{groups, memberships, sync_events, users};
@@ -76,6 +76,43 @@ impl UserRow {
             created_at: from_micros(self.created_at),
             updated_at: from_micros(self.updated_at),
             groups: Vec::new(),
+        }
+    }
+}
+
+/// A `users` row with the account's live groups read in the same statement (see
+/// `list_sql::groups_of_row`): a JSON array of `[id, displayName]` pairs.
+#[derive(Debug, QueryableByName)]
+pub struct UserWithGroups {
+    #[diesel(embed)]
+    pub user: UserRow,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub groups_json: Option<String>,
+}
+
+impl UserWithGroups {
+    /// The domain record, groups included.
+    pub fn into_record(self) -> AccountRecord {
+        let groups = parse_group_refs(self.groups_json.as_deref());
+        let mut rec = self.user.into_record();
+        rec.groups = groups;
+        rec
+    }
+}
+
+/// `[[id, displayName], ...]` (NULL when the account is in no group, on PostgreSQL).
+fn parse_group_refs(json: Option<&str>) -> Vec<GroupRef> {
+    let Some(text) = json else {
+        return Vec::new();
+    };
+    match serde_json::from_str::<Vec<(String, String)>>(text) {
+        Ok(pairs) => pairs
+            .into_iter()
+            .filter_map(|(id, display)| GroupId::parse(&id).map(|id| GroupRef { id, display }))
+            .collect(),
+        Err(_) => {
+            tracing::error!("the groups of a user row are not a JSON array of pairs");
+            Vec::new()
         }
     }
 }
