@@ -411,9 +411,9 @@ impl Store {
     ///   creation-order index, and a lookup of one user walks the tenant's every row (3 ms
     ///   instead of 0.05 ms at 5,000 users). autovacuum gets there within a minute; after an
     ///   IdP's bulk load that minute is the first sync, so this looks every second.
-    /// - Where autovacuum is off, also `VACUUM` a table past 50 rows + 20% dead or 1,000 rows
-    ///   + 20% inserted: the visibility map is what lets a page of users or a count read the
-    ///   creation-order index alone.
+    /// - Where autovacuum is off, also `VACUUM` a table past 50 rows + 20% dead, or past
+    ///   1,000 rows + 20% inserted: the visibility map is what lets a page of users or a
+    ///   count read the creation-order index alone.
     ///
     /// Returns the tables seen to.
     pub async fn refresh_statistics(&self) -> Result<Vec<String>, StoreError> {
