@@ -213,6 +213,26 @@ on_both!(
     }
 );
 
+on_both!(every_read_is_recorded_in_batches, async |app: TestApp| {
+    let id = app.create_user(user("reader")).await;
+    // More reads than one multi-row INSERT holds (256), concurrently.
+    let path = format!("Users/{id}");
+    let reads: Vec<_> = (0..300).map(|_| app.req("GET", &path, None)).collect();
+    for r in futures_util::future::join_all(reads).await {
+        assert_eq!(r.status, 200);
+    }
+    app.store.flush_events().await;
+    let q = scim_connector::domain::admin::sync::EventQuery {
+        resource_id: Some(id.clone()),
+        action: Some("read".into()),
+        limit: 1000,
+        ..Default::default()
+    };
+    let events = app.store.query_events(app.tenant, &q).await.unwrap();
+    assert_eq!(events.len(), 300, "one read event per GET");
+    assert!(events.iter().all(|e| e.status == 200 && e.outcome == "ok"));
+});
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrations_run_up_down_up_on_both_backends() {
     let mut dbs = vec![TestDb::sqlite()];

@@ -86,6 +86,8 @@ pub trait Directory: Send + Sync + 'static {
     /// Read-modify-write of one account: `decide` sees the current row and returns the new
     /// state; the write is conditional on the version read (or on `expected`, from If-Match),
     /// retried on a lost race when `expected` is None. Event written in the same transaction.
+    /// `decide` sees, and the answer carries, the account's groups as read in that
+    /// transaction (a user write never changes them).
     fn update_account<F>(
         &self,
         tenant: TenantId,

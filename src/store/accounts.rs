@@ -267,22 +267,21 @@ impl Store {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let result: Result<AccountRecord, StoreError> = with_tx!(self, |c, _d| {
-                let row: UserRow = users::table
-                    .filter(users::id.eq(&id_s))
-                    .filter(users::tenant_id.eq(&tenant_s))
-                    .filter(users::deleted_at.is_null())
-                    .select(UserRow::as_select())
-                    .first(c)
+            let result: Result<AccountRecord, StoreError> = with_tx!(self, |c, d| {
+                // The row with its groups: the answer shows them, and a user write never
+                // changes them (`groups` is readOnly on a User).
+                let row: UserWithGroups = user_with_groups_sql(d, &tenant_s, &id_s)
+                    .query(true)
+                    .get_result(c)
                     .await
                     .optional()?
                     .ok_or_else(|| not_found(&id_s))?;
                 if let Some(exp) = &expected
-                    && !exp.contains(&row.version)
+                    && !exp.contains(&row.user.version)
                 {
                     return Err(StoreError::Domain(DomainError::PreconditionFailed));
                 }
-                let read_version = row.version;
+                let read_version = row.user.version;
                 let current = row.into_record();
                 let decision = decide(&current)?;
                 let Some(write) = decision.write else {
@@ -331,7 +330,9 @@ impl Store {
                     }
                 }
                 insert_event(c, &decision.event).await?;
-                Ok(updated.into_record())
+                let mut rec = updated.into_record();
+                rec.groups = current.groups;
+                Ok(rec)
             });
             match result {
                 Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => backoff(attempt).await,

@@ -179,22 +179,11 @@ impl<D: Directory> Provisioning<D> {
                     self.decide_user(ctx, current, doc, catalog.as_deref(), notes, 200)
                 })
                 .await?;
-            // RFC 7644 3.5.1: the answer is the full resource, groups included.
-            let rec = self.with_groups(ctx, rec).await?;
+            // RFC 7644 3.5.1: the answer is the full resource, groups included (read with
+            // the row by `update_account`).
             Ok(self.render_user(&rec, &Projection::all(), true))
         })
         .await
-    }
-
-    /// The written record with its groups. Only the groups are read again: re-reading the
-    /// row could show a later writer's state instead of what this request wrote.
-    async fn with_groups(
-        &self,
-        ctx: &RequestCtx,
-        mut rec: AccountRecord,
-    ) -> Result<AccountRecord, DomainError> {
-        rec.groups = self.dir.account_groups(ctx.tenant, rec.id).await?;
-        Ok(rec)
     }
 
     /// PATCH /Users/{id} (RFC 7644 3.5.2): answers the resource (200).
@@ -237,12 +226,8 @@ impl<D: Directory> Provisioning<D> {
                     self.decide_user(ctx, current, doc, catalog.as_deref(), notes, 200)
                 })
                 .await?;
+            // The groups came with the row read by `update_account`.
             let with_groups = projection.wants(None, "groups");
-            let rec = if with_groups {
-                self.with_groups(ctx, rec).await?
-            } else {
-                rec
-            };
             Ok((self.render_user(&rec, projection, with_groups), rec.version))
         })
         .await
