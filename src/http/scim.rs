@@ -3,9 +3,10 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::domain::listing::{AcrossTypes, filter_across_types};
+use crate::domain::provisioning::Rendered;
 use crate::http::AppState;
 use crate::http::auth::Authed;
 use crate::http::error::{ApiError, SCIM_CONTENT_TYPE};
@@ -56,13 +57,13 @@ fn projection(
 }
 
 /// A single-resource answer with ETag (and Location for 201).
-fn resource(status: StatusCode, body: Map<String, Value>) -> HttpResponse {
+fn resource(status: StatusCode, body: Rendered) -> HttpResponse {
     resource_at(status, body, None)
 }
 
 /// A single-resource answer whose ETag comes from `version` when the body may not carry
 /// `meta`: RFC 7644 3.14 versions every resource answer, and `attributes` may project meta away.
-fn resource_at(status: StatusCode, body: Map<String, Value>, version: Option<i64>) -> HttpResponse {
+fn resource_at(status: StatusCode, body: Rendered, version: Option<i64>) -> HttpResponse {
     let mut res = HttpResponse::build(status);
     res.content_type(SCIM_CONTENT_TYPE);
     if let Some(v) = version {
@@ -80,7 +81,7 @@ fn resource_at(status: StatusCode, body: Map<String, Value>, version: Option<i64
             res.insert_header((header::LOCATION, loc.to_string()));
         }
     }
-    res.body(Value::Object(body).to_string())
+    res.body(body.to_json())
 }
 
 fn list(body: Value) -> HttpResponse {
@@ -90,7 +91,7 @@ fn list(body: Value) -> HttpResponse {
 }
 
 /// GET with `If-None-Match`: 304 when the client's version is current.
-fn conditional_get(req: &HttpRequest, body: Map<String, Value>, version: i64) -> HttpResponse {
+fn conditional_get(req: &HttpRequest, body: Rendered, version: i64) -> HttpResponse {
     let not_modified = req
         .headers()
         .get(header::IF_NONE_MATCH)

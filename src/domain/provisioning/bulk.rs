@@ -3,11 +3,11 @@
 
 use std::collections::HashMap;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::domain::directory::Directory;
 use crate::domain::error::DomainError;
-use crate::domain::provisioning::Provisioning;
+use crate::domain::provisioning::{Provisioning, Rendered};
 use crate::domain::sync::RequestCtx;
 use crate::scim::bulk::{
     self, BULK_ID_PREFIX, BULK_RESPONSE_SCHEMA, BulkMethod, BulkOperation, BulkTarget,
@@ -26,7 +26,7 @@ struct Done {
     version: Option<String>,
 }
 
-fn from_resource(status: u16, r: &Map<String, Value>) -> Done {
+fn from_resource(status: u16, r: &Rendered) -> Done {
     let meta = r.get("meta");
     let text = |k: &str| {
         meta.and_then(|m| m.get(k))

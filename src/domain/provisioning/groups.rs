@@ -1,13 +1,15 @@
 //! SCIM Groups as role groups; membership travels as set deltas (design.md section 3).
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use crate::domain::account::{GroupRecord, MemberChange};
 use crate::domain::directory::{Directory, GroupDecision};
 use crate::domain::error::DomainError;
 use crate::domain::ids::{AccountId, GroupId};
 use crate::domain::listing::plan;
-use crate::domain::mapping::group::{group_write, render};
+use crate::domain::mapping::group::{
+    MemberFields, group_write, members_json, render, render_without_members,
+};
 use crate::domain::provisioning::users::refuse;
 use crate::domain::provisioning::{Provisioning, Rendered, parse_id};
 use crate::domain::sync::{Action, RequestCtx};
@@ -62,9 +64,32 @@ fn membership_action(changes: &[MemberChange]) -> Action {
 
 impl<D: Directory> Provisioning<D> {
     fn render_group(&self, rec: &GroupRecord, projection: &Projection) -> Rendered {
-        let mut out = render(rec, &self.base_url);
-        projection.apply(&self.registry, KIND, &mut out);
-        out
+        let mut attrs = render_without_members(rec, &self.base_url);
+        projection.apply(&self.registry, KIND, &mut attrs);
+        let members = rec.members.as_deref().and_then(|m| {
+            let fields = self.member_fields(projection)?;
+            Some(members_json(m, &self.base_url, fields))
+        });
+        Rendered { attrs, members }
+    }
+
+    /// Which member sub-attributes `projection` returns (None: not `members` at all), found
+    /// by projecting one member with every sub-attribute, so the returned/request rules stay
+    /// those of `Projection`.
+    fn member_fields(&self, projection: &Projection) -> Option<MemberFields> {
+        let mut sample = Map::new();
+        sample.insert(
+            "members".into(),
+            json!([{"value": "v", "$ref": "r", "type": "User", "display": "d"}]),
+        );
+        projection.apply(&self.registry, KIND, &mut sample);
+        let member = sample.get("members")?.as_array()?.first()?.as_object()?;
+        Some(MemberFields {
+            value: member.contains_key("value"),
+            reference: member.contains_key("$ref"),
+            kind: member.contains_key("type"),
+            display: member.contains_key("display"),
+        })
     }
 
     /// POST /Groups.

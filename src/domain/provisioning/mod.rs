@@ -29,8 +29,77 @@ pub struct Provisioning<D> {
     pub base_url: String,
 }
 
-/// The answer to a write that may or may not render a body.
-pub type Rendered = Map<String, Value>;
+/// A rendered resource: its attributes in output order and, for a group whose members are
+/// returned, `members` as JSON array text written straight from the membership rows
+/// (`mapping::group::members_json`), spliced in before `meta` when the body is written.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Rendered {
+    /// Every attribute but a group's `members`.
+    pub attrs: Map<String, Value>,
+    /// A group's `members` (JSON array text), when returned.
+    pub members: Option<String>,
+}
+
+impl From<Map<String, Value>> for Rendered {
+    fn from(attrs: Map<String, Value>) -> Self {
+        Rendered {
+            attrs,
+            members: None,
+        }
+    }
+}
+
+impl std::ops::Deref for Rendered {
+    type Target = Map<String, Value>;
+    fn deref(&self) -> &Map<String, Value> {
+        &self.attrs
+    }
+}
+
+impl Rendered {
+    /// The JSON body.
+    pub fn to_json(&self) -> Vec<u8> {
+        let Some(members) = &self.members else {
+            return serde_json::to_vec(&self.attrs).unwrap_or_default();
+        };
+        let mut out = Vec::with_capacity(members.len() + 1024);
+        out.push(b'{');
+        let mut first = true;
+        let mut put = |out: &mut Vec<u8>, key: &str, value: &[u8]| {
+            if !std::mem::take(&mut first) {
+                out.push(b',');
+            }
+            // A key is plain text; serde_json escapes it.
+            out.extend_from_slice(&serde_json::to_vec(key).unwrap_or_default());
+            out.push(b':');
+            out.extend_from_slice(value);
+        };
+        let mut spliced = false;
+        for (k, v) in &self.attrs {
+            if k == "meta" && !spliced {
+                put(&mut out, "members", members.as_bytes());
+                spliced = true;
+            }
+            put(&mut out, k, &serde_json::to_vec(v).unwrap_or_default());
+        }
+        if !spliced {
+            put(&mut out, "members", members.as_bytes());
+        }
+        out.push(b'}');
+        out
+    }
+
+    /// As one JSON object (members parsed back), for callers that embed the resource.
+    pub fn into_value(self) -> Value {
+        let mut attrs = self.attrs;
+        if let Some(m) = self.members
+            && let Ok(v) = serde_json::from_str::<Value>(&m)
+        {
+            attrs.insert("members".into(), v);
+        }
+        Value::Object(attrs)
+    }
+}
 
 /// Parse an id from a URL; a malformed id is simply not found.
 fn parse_id<T>(
@@ -138,5 +207,43 @@ impl<D: Directory> Provisioning<D> {
             n,
             next,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn attrs(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn members_are_written_before_meta() {
+        let r = Rendered {
+            attrs: attrs(json!({"id": "g", "displayName": "A", "meta": {"version": "W/\"1\""}})),
+            members: Some(r#"[{"value":"u"}]"#.into()),
+        };
+        let text = String::from_utf8(r.to_json()).unwrap();
+        assert_eq!(
+            text,
+            r#"{"id":"g","displayName":"A","members":[{"value":"u"}],"meta":{"version":"W/\"1\""}}"#
+        );
+        assert_eq!(
+            serde_json::from_str::<Value>(&text).unwrap(),
+            r.clone().into_value()
+        );
+    }
+
+    #[test]
+    fn members_go_last_without_meta_and_nothing_changes_without_members() {
+        let r = Rendered {
+            attrs: attrs(json!({"id": "g"})),
+            members: Some("[]".into()),
+        };
+        assert_eq!(r.to_json(), br#"{"id":"g","members":[]}"#.to_vec());
+        let plain: Rendered = attrs(json!({"id": "u", "userName": "x"})).into();
+        assert_eq!(plain.to_json(), br#"{"id":"u","userName":"x"}"#.to_vec());
     }
 }

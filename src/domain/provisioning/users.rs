@@ -70,7 +70,7 @@ impl<D: Directory> Provisioning<D> {
     ) -> Rendered {
         let mut out = render(rec, &self.base_url, groups_loaded);
         projection.apply(&self.registry, KIND, &mut out);
-        out
+        out.into()
     }
 
     /// POST /Users.
