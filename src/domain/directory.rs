@@ -148,6 +148,18 @@ pub trait Directory: Send + Sync + 'static {
     where
         F: Fn(&GroupRecord) -> Result<GroupDecision, DomainError> + Send + Sync;
 
+    /// Apply membership deltas that commute (no If-Match, no other attribute) and record
+    /// `event` with them. Concurrent calls for one group may share a transaction; each keeps
+    /// its own result (an unknown member refuses that call alone) and its event.
+    fn change_members(
+        &self,
+        tenant: TenantId,
+        id: GroupId,
+        changes: Vec<MemberChange>,
+        event: SyncEvent,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), DomainError>> + Send;
+
     /// Soft-delete a group.
     fn delete_group(
         &self,

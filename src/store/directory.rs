@@ -2,7 +2,9 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::account::{AccountRecord, AccountWrite, GroupRecord, GroupRef, GroupWrite};
+use crate::domain::account::{
+    AccountRecord, AccountWrite, GroupRecord, GroupRef, GroupWrite, MemberChange,
+};
 use crate::domain::directory::{Decision, Directory, GroupDecision, Listing};
 use crate::domain::error::DomainError;
 use crate::domain::ids::{AccountId, GroupId, TenantId};
@@ -81,6 +83,18 @@ impl Directory for Store {
         Ok(self
             .delete_account_impl(tenant, id, expected, now.timestamp_micros(), event)
             .await?)
+    }
+
+    async fn change_members(
+        &self,
+        tenant: TenantId,
+        id: GroupId,
+        changes: Vec<MemberChange>,
+        event: SyncEvent,
+        now: DateTime<Utc>,
+    ) -> Result<(), DomainError> {
+        self.change_members_impl(tenant, id, changes, event, now.timestamp_micros())
+            .await
     }
 
     async fn insert_group(

@@ -24,7 +24,7 @@ use crate::store::{SqliteConn, Store};
 use crate::{with_conn, with_tx};
 
 /// Ids per `IN (...)` list (SQLite allows 32,766 parameters per statement).
-const CHUNK: usize = 5000;
+pub(super) const CHUNK: usize = 5000;
 
 /// Membership statements on a connection of either backend (inside a write transaction).
 pub trait MembershipSql {
@@ -36,16 +36,18 @@ pub trait MembershipSql {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Apply one delta; O(k) in the number of ids named, whatever the group size. Returns the
     /// number of membership rows inserted or deleted (0: the delta changed nothing).
+    /// `check`: refuse unknown ids first (false when the caller already checked them).
     fn apply_change(
         &mut self,
         tenant: &str,
         group: &str,
         change: &MemberChange,
         now: i64,
+        check: bool,
     ) -> impl Future<Output = Result<usize, StoreError>> + Send;
 }
 
-fn id_strings(ids: &[AccountId]) -> Vec<String> {
+pub(super) fn id_strings(ids: &[AccountId]) -> Vec<String> {
     let mut seen = HashSet::with_capacity(ids.len());
     ids.iter()
         .map(|i| i.to_string())
@@ -95,6 +97,7 @@ macro_rules! impl_membership_sql {
                 group: &str,
                 change: &MemberChange,
                 now: i64,
+                check: bool,
             ) -> Result<usize, StoreError> {
                 let add = |ids: &[String]| -> Vec<NewMembership> {
                     ids.iter()
@@ -110,7 +113,9 @@ macro_rules! impl_membership_sql {
                 match change {
                     MemberChange::Add(ids) => {
                         let ids = id_strings(ids);
-                        self.check_members(tenant, &ids).await?;
+                        if check {
+                            self.check_members(tenant, &ids).await?;
+                        }
                         for row in add(&ids) {
                             changed += diesel::insert_into(memberships::table)
                                 .values(&row)
@@ -140,7 +145,9 @@ macro_rules! impl_membership_sql {
                     }
                     MemberChange::Replace(ids) => {
                         let ids = id_strings(ids);
-                        self.check_members(tenant, &ids).await?;
+                        if check {
+                            self.check_members(tenant, &ids).await?;
+                        }
                         // The delta is computed by the database: drop who is not in the new set,
                         // insert who is missing (existing rows are a no-op).
                         changed += diesel::delete(
@@ -206,7 +213,7 @@ impl Store {
                 .returning(GroupRow::as_returning())
                 .get_result(c)
                 .await?;
-            c.apply_change(&tenant_s, &id_s, &change, now).await?;
+            c.apply_change(&tenant_s, &id_s, &change, now, true).await?;
             c.write_event(&event).await?;
             Ok::<_, StoreError>(row)
         })?;
@@ -336,7 +343,7 @@ impl Store {
                 let decision = decide(&current)?;
                 let mut rows_changed = 0;
                 for change in &decision.members {
-                    rows_changed += c.apply_change(&tenant_s, &id_s, change, now).await?;
+                    rows_changed += c.apply_change(&tenant_s, &id_s, change, now, true).await?;
                 }
                 if decision.write.is_none() && rows_changed == 0 {
                     // RFC 7644 3.5.2.1: adding a member already present (or removing an absent

@@ -15,6 +15,7 @@ pub mod events;
 pub mod filter_sql;
 pub mod groups;
 pub mod list_sql;
+pub mod member_batch;
 pub mod models;
 pub mod raw_query;
 pub mod roles;
@@ -238,6 +239,8 @@ pub struct Store {
     pub pool: DbPool,
     /// Writer of read events (None inside the writer itself).
     events: Option<event_queue::EventQueue>,
+    /// Membership changes waiting to share a transaction, per group.
+    batcher: std::sync::Arc<member_batch::MemberBatcher>,
 }
 
 impl Store {
@@ -298,7 +301,11 @@ impl Store {
                 )
             }
         };
-        let mut store = Store { pool, events: None };
+        let mut store = Store {
+            pool,
+            events: None,
+            batcher: Default::default(),
+        };
         store.events = Some(event_queue::EventQueue::start(store.clone()));
         Ok(store)
     }

@@ -377,3 +377,73 @@ on_both!(concurrent_member_adds_all_land, async |app: TestApp| {
         .count();
     assert_eq!(adds, 16);
 });
+
+on_both!(
+    concurrent_member_changes_keep_their_own_results,
+    async |app: TestApp| {
+        // Changes to one group arriving together may share a transaction: each still gets
+        // its own answer and event, an unknown member refuses only its own request, and
+        // the version counts the requests that changed something.
+        let ids = users(&app, "pat", 12).await;
+        let gid = create_group(&app, group("Agents", &[&ids[0]])).await;
+        let path = format!("Groups/{gid}");
+        let version = |r: &common::Resp| {
+            r.body["meta"]["version"]
+                .as_str()
+                .and_then(|v| {
+                    v.trim_start_matches("W/")
+                        .trim_matches('"')
+                        .parse::<i64>()
+                        .ok()
+                })
+                .expect("numeric version")
+        };
+        let before = version(&app.req("GET", &path, None).await);
+        let unknown = "00000000-0000-4000-8000-000000000000";
+        let mut bodies: Vec<Value> = ids[1..]
+            .iter()
+            .map(|id| patch(json!([{"op": "add", "path": "members", "value": [{"value": id}]}])))
+            .collect();
+        // Re-adding a member is a no-op; adding an unknown id with a good one is refused whole.
+        bodies.push(patch(
+            json!([{"op": "add", "path": "members", "value": [{"value": ids[0]}]}]),
+        ));
+        bodies.push(patch(json!([{"op": "add", "path": "members",
+            "value": [{"value": ids[5]}, {"value": unknown}]}])));
+        let answers = join_all(bodies.into_iter().map(|b| app.req("PATCH", &path, Some(b)))).await;
+        let (last, rest) = answers.split_last().expect("answers");
+        for r in rest {
+            assert_eq!(r.status, 204, "{}", r.body);
+        }
+        assert_eq!(last.status, 400, "{}", last.body);
+        assert_eq!(last.body["scimType"], "invalidValue");
+        assert!(
+            last.body["detail"].as_str().unwrap_or("").contains(unknown),
+            "{}",
+            last.body
+        );
+        let all: Vec<&String> = ids.iter().collect();
+        assert_eq!(member_ids(&app, &gid).await, sorted(&all));
+        let after = version(&app.req("GET", &path, None).await);
+        assert_eq!(
+            after - before,
+            11,
+            "one bump per request that changed the group"
+        );
+        let events = events_of(&app.store, &gid).await;
+        let adds = events
+            .iter()
+            .filter(|e| e.0 == "membership_add" && e.1 == 204)
+            .count();
+        assert_eq!(
+            adds, 12,
+            "11 adds and the no-op re-add each have their event"
+        );
+        assert!(
+            events
+                .iter()
+                .any(|e| e.1 == 400 && e.2.as_deref() == Some("invalidValue")),
+            "the refusal is recorded: {events:?}"
+        );
+    }
+);

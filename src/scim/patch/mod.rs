@@ -90,6 +90,27 @@ pub struct PatchRequest {
     pub operations: Vec<Operation>,
 }
 
+impl PatchRequest {
+    /// Whether every operation targets only the top-level attribute `attr`: a path on it
+    /// (`members`, `members[value eq "…"]`), or a path-less operation whose value holds
+    /// nothing else (RFC 7644 3.5.2: the value's keys are the attributes changed).
+    pub fn touches_only(&self, attr: &str) -> bool {
+        !self.operations.is_empty()
+            && self.operations.iter().all(|op| match &op.path {
+                Some(PatchPath::Attr { attr: path, .. }) => {
+                    path.schema.is_none() && path.attr.eq_ignore_ascii_case(attr)
+                }
+                Some(PatchPath::Extension(_)) => false,
+                None => match &op.value {
+                    Some(Value::Object(m)) => {
+                        !m.is_empty() && m.keys().all(|k| k.eq_ignore_ascii_case(attr))
+                    }
+                    _ => false,
+                },
+            })
+    }
+}
+
 /// A change to a multi-valued attribute held outside the document (Group `members`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeltaOp {

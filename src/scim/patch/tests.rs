@@ -569,3 +569,36 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn requests_that_touch_only_members() {
+    let r = reg();
+    let parse = |ops: Value| {
+        let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": ops});
+        parse_request(&r, ResourceKind::Group, &body, &mut Vec::new()).expect("valid request")
+    };
+    let only = |ops: Value| parse(ops).touches_only("members");
+    assert!(only(
+        json!([{"op": "add", "path": "members", "value": [{"value": "a"}]}])
+    ));
+    assert!(only(
+        json!([{"op": "remove", "path": "members[value eq \"a\"]"}])
+    ));
+    assert!(only(
+        json!([{"op": "add", "value": {"members": [{"value": "a"}]}}])
+    ));
+    assert!(only(json!([
+        {"op": "add", "path": "members", "value": [{"value": "a"}]},
+        {"op": "remove", "path": "members[value eq \"b\"]"}
+    ])));
+    assert!(!only(
+        json!([{"op": "replace", "path": "displayName", "value": "x"}])
+    ));
+    assert!(!only(json!([
+        {"op": "add", "path": "members", "value": [{"value": "a"}]},
+        {"op": "replace", "path": "displayName", "value": "x"}
+    ])));
+    assert!(!only(
+        json!([{"op": "replace", "value": {"members": [], "displayName": "x"}}])
+    ));
+}
