@@ -368,3 +368,276 @@ admin_on_both!(
         );
     }
 );
+
+/// A CSRF case: method, route pattern, concrete path, body (content type, bytes).
+type CsrfCase = (
+    &'static str,
+    &'static str,
+    String,
+    Option<(&'static str, Vec<u8>)>,
+);
+
+/// The state-changing routes `configure` registers (method, path pattern), read from the
+/// source so a new route cannot be added without joining the CSRF table below.
+fn registered_state_changing_routes() -> Vec<(String, String)> {
+    let src = include_str!("../../src/http/admin/mod.rs");
+    let body = src
+        .split("pub fn configure")
+        .nth(1)
+        .expect("configure in src/http/admin/mod.rs");
+    let mut out = Vec::new();
+    let mut resource = String::new();
+    let mut rest = body;
+    loop {
+        let next_resource = rest.find("web::resource(\"");
+        let next_route = ["post", "patch", "put", "delete"]
+            .iter()
+            .filter_map(|m| rest.find(&format!("web::{m}()")).map(|i| (i, *m)))
+            .min();
+        match (next_resource, next_route) {
+            (Some(r), Some((m, _))) if r < m => {
+                let after = &rest[r + "web::resource(\"".len()..];
+                let end = after.find('"').expect("resource path");
+                resource = after[..end].to_string();
+                rest = &after[end..];
+            }
+            (_, Some((m, method))) => {
+                let path = if resource.starts_with("/admin") {
+                    resource.clone()
+                } else {
+                    format!("/admin/api{resource}")
+                };
+                out.push((method.to_uppercase(), path));
+                rest = &rest[m + 5..];
+            }
+            (_, None) => break,
+        }
+    }
+    out
+}
+
+admin_on_both!(
+    every_state_changing_route_refuses_a_session_without_the_csrf_token,
+    async |app: AdminApp| {
+        // Something of everything, made with the admin token (no cookie, no CSRF).
+        let u = app
+            .api(
+                "POST",
+                "/admin/api/users",
+                Some(json!({"name": "Ann Lee", "email": "ann@example.com"})),
+            )
+            .await;
+        assert_eq!(u.status, 201, "{}", u.body);
+        let uid = u.body["id"].as_str().unwrap().to_string();
+        let g = app
+            .api(
+                "POST",
+                "/admin/api/groups",
+                Some(json!({"displayName": "Maintainer"})),
+            )
+            .await;
+        assert_eq!(g.status, 201, "{}", g.body);
+        let gid = g.body["id"].as_str().unwrap().to_string();
+        let r = app
+            .api(
+                "PUT",
+                "/admin/api/role-mappings",
+                Some(json!({"group": "Support", "role": "Read-Only"})),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let r = app
+            .api(
+                "POST",
+                "/admin/api/skills",
+                Some(json!({"name": "billing"})),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let clients = app.api("GET", "/admin/api/clients", None).await;
+        let cid = clients.body["clients"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+
+        // Each route with a request that would succeed with the right token.
+        let csv = "name,email,username,roles\nBo Chen,bo@example.com,bo,Read-Only\n";
+        let table: Vec<CsrfCase> = vec![
+            (
+                "POST",
+                "/admin/api/users",
+                "/admin/api/users".into(),
+                Some((
+                    "application/json",
+                    json!({"name": "Cy Diaz", "email": "cy@example.com"})
+                        .to_string()
+                        .into_bytes(),
+                )),
+            ),
+            (
+                "POST",
+                "/admin/api/users/bulk",
+                "/admin/api/users/bulk".into(),
+                Some(("text/csv", csv.as_bytes().to_vec())),
+            ),
+            (
+                "PATCH",
+                "/admin/api/users/{id}",
+                format!("/admin/api/users/{uid}"),
+                Some((
+                    "application/json",
+                    json!({"maxChats": 7}).to_string().into_bytes(),
+                )),
+            ),
+            (
+                "DELETE",
+                "/admin/api/users/{id}",
+                format!("/admin/api/users/{uid}"),
+                Some((
+                    "application/json",
+                    json!({"confirmEmail": "ann@example.com"})
+                        .to_string()
+                        .into_bytes(),
+                )),
+            ),
+            (
+                "POST",
+                "/admin/api/groups",
+                "/admin/api/groups".into(),
+                Some((
+                    "application/json",
+                    json!({"displayName": "Supervisor"})
+                        .to_string()
+                        .into_bytes(),
+                )),
+            ),
+            (
+                "DELETE",
+                "/admin/api/groups/{id}",
+                format!("/admin/api/groups/{gid}"),
+                None,
+            ),
+            (
+                "PUT",
+                "/admin/api/role-mappings",
+                "/admin/api/role-mappings".into(),
+                Some((
+                    "application/json",
+                    json!({"group": "Support", "role": "Maintainer"})
+                        .to_string()
+                        .into_bytes(),
+                )),
+            ),
+            (
+                "DELETE",
+                "/admin/api/role-mappings/{group}",
+                "/admin/api/role-mappings/Support".into(),
+                None,
+            ),
+            (
+                "POST",
+                "/admin/api/skills",
+                "/admin/api/skills".into(),
+                Some((
+                    "application/json",
+                    json!({"name": "returns"}).to_string().into_bytes(),
+                )),
+            ),
+            (
+                "DELETE",
+                "/admin/api/skills/{name}",
+                "/admin/api/skills/billing".into(),
+                None,
+            ),
+            (
+                "POST",
+                "/admin/api/clients",
+                "/admin/api/clients".into(),
+                Some((
+                    "application/json",
+                    json!({"name": "entra"}).to_string().into_bytes(),
+                )),
+            ),
+            (
+                "DELETE",
+                "/admin/api/clients/{id}",
+                format!("/admin/api/clients/{cid}"),
+                None,
+            ),
+            ("POST", "/admin/logout", "/admin/logout".into(), None),
+        ];
+        // The table covers every state-changing route `configure` registers.
+        let mut registered = registered_state_changing_routes();
+        let mut covered: Vec<(String, String)> = table
+            .iter()
+            .map(|(m, p, _, _)| (m.to_string(), p.to_string()))
+            .collect();
+        registered.sort();
+        covered.sort();
+        assert_eq!(registered, covered, "the CSRF table must list every route");
+        assert!(registered.len() >= 13, "{registered:?}");
+
+        let (cookie, csrf) = app.sign_in().await;
+        let snapshot = async || {
+            let mut all = Vec::new();
+            for p in [
+                "/admin/api/users?includeDeleted=true",
+                &format!("/admin/api/users/{uid}"),
+                "/admin/api/groups",
+                "/admin/api/role-mappings",
+                "/admin/api/skills",
+                "/admin/api/clients",
+                "/admin/api/events",
+            ] {
+                let r = app.api("GET", p, None).await;
+                assert_eq!(r.status, 200, "{p}: {}", r.body);
+                all.push(r.body);
+            }
+            all
+        };
+        let before = snapshot().await;
+        for (method, pattern, path, body) in &table {
+            let wrong = format!("{csrf}x");
+            for bad in [None, Some("wrong"), Some(""), Some(wrong.as_str())] {
+                let r = app
+                    .send(method, path, body.clone(), Auth::Cookie(&cookie, bad), None)
+                    .await;
+                assert_error(&r, 403, None);
+                assert!(
+                    r.body["detail"].as_str().unwrap().contains("CSRF"),
+                    "{method} {pattern}: {}",
+                    r.body
+                );
+                assert!(session_from(&r).is_none(), "{method} {pattern}");
+            }
+        }
+        assert_eq!(
+            before,
+            snapshot().await,
+            "a refused request changed something"
+        );
+        // The session survived the refused logouts, and the right token still works.
+        let s = app
+            .call_as(
+                "GET",
+                "/admin/api/session",
+                None,
+                Auth::Cookie(&cookie, None),
+            )
+            .await;
+        assert_eq!(s.status, 200, "{}", s.body);
+        let r = app
+            .send(
+                "PATCH",
+                &format!("/admin/api/users/{uid}"),
+                Some((
+                    "application/json",
+                    json!({"maxChats": 7}).to_string().into_bytes(),
+                )),
+                Auth::Cookie(&cookie, Some(&csrf)),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+);
