@@ -17,7 +17,7 @@ use serde_json::json;
 use scim_connector::domain::admin::auth::OidcSettings;
 use scim_connector::http::admin::AdminSettings;
 
-use support::{AdminApp, Auth, session_from};
+use support::{AdminApp, Auth, cookie_from, session_from, set_cookie};
 
 const REDIRECT: &str = "http://scim.test/admin/oidc/callback";
 
@@ -117,13 +117,34 @@ fn location(res: &reqwest::Response, base: &str) -> String {
     }
 }
 
-/// Start a sign-in at the app; returns the provider's authorization URL.
-async fn start(app: &AdminApp) -> String {
+/// Start a sign-in at the app; returns the provider's authorization URL and the browser's
+/// sign-in cookie (`name=value`).
+async fn start(app: &AdminApp) -> (String, String) {
     let r = app
         .send("GET", "/admin/login?tenant=t1", None, Auth::None, None)
         .await;
     assert_eq!(r.status, 302, "{}", r.body);
-    r.header("location").unwrap()
+    let set = set_cookie(&r, "scim_admin_login").expect("sign-in cookie");
+    for part in ["HttpOnly", "SameSite=Lax", "Path=/admin", "Max-Age=600"] {
+        assert!(set.contains(part), "{set}");
+    }
+    assert!(!set.contains("Secure"), "plain http: {set}");
+    let value = cookie_from(&r, "scim_admin_login").expect("sign-in cookie value");
+    (
+        r.header("location").unwrap(),
+        format!("scim_admin_login={value}"),
+    )
+}
+
+/// The callback in the browser holding `cookie`.
+async fn back_in(app: &AdminApp, back: &str, cookie: &str) -> common::Resp {
+    let r = app
+        .send("GET", back, None, Auth::RawCookie(cookie), None)
+        .await;
+    // The sign-in cookie is spent whatever the outcome.
+    let clear = set_cookie(&r, "scim_admin_login").expect("sign-in cookie cleared");
+    assert!(clear.contains("Max-Age=0"), "{clear}");
+    r
 }
 
 /// Sign in at the provider as `login`; returns the callback path and query the provider
@@ -175,9 +196,9 @@ async fn at_provider(idp: &Idp, auth_url: &str, login: &str) -> String {
 }
 
 async fn sign_in_as(app: &AdminApp, idp: &Idp, login: &str) -> common::Resp {
-    let auth_url = start(app).await;
+    let (auth_url, browser) = start(app).await;
     let back = at_provider(idp, &auth_url, login).await;
-    app.send("GET", &back, None, Auth::None, None).await
+    back_in(app, &back, &browser).await
 }
 
 async fn scenario(app: AdminApp) {
@@ -209,7 +230,7 @@ async fn scenario(app: AdminApp) {
     }
 
     // The authorization request carries PKCE (S256), state and nonce.
-    let auth_url = start(&app).await;
+    let (auth_url, _) = start(&app).await;
     let parsed = url::Url::parse(&auth_url).unwrap();
     let q: BTreeMap<String, String> = parsed.query_pairs().into_owned().collect();
     assert!(
@@ -292,19 +313,46 @@ async fn scenario(app: AdminApp) {
 
     // Forged state: a genuine code presented with a state the app never issued is refused;
     // the genuine state then works once, and a replay of it is refused.
-    let auth_url = start(&app).await;
+    let (auth_url, browser) = start(&app).await;
     let back = at_provider(&idp, &auth_url, "admin@example.com").await;
     let forged = regex_free_replace(&back, "state=", "state=forged");
-    let r = app.send("GET", &forged, None, Auth::None, None).await;
-    assert_eq!(r.status, 400, "{}", r.body);
+    let r = back_in(&app, &forged, &browser).await;
+    assert_eq!(r.status, 403, "{}", r.body);
     assert!(session_from(&r).is_none());
-    let r = app.send("GET", &back, None, Auth::None, None).await;
+    let r = back_in(&app, &back, &browser).await;
     assert_eq!(r.status, 303, "the genuine callback still works");
-    let r = app.send("GET", &back, None, Auth::None, None).await;
+    assert!(session_from(&r).is_some());
+    let r = back_in(&app, &back, &browser).await;
     assert_eq!(r.status, 400, "a state is used once");
 
+    // The state is bound to the browser that started the sign-in: a valid code and state
+    // carried to another browser (no sign-in cookie, or that browser's own) are refused,
+    // and do not spend the sign-in of the browser that started it.
+    let (auth_url, browser) = start(&app).await;
+    let (_, other_browser) = start(&app).await;
+    let back = at_provider(&idp, &auth_url, "admin@example.com").await;
+    let r = app.send("GET", &back, None, Auth::None, None).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(
+        r.body
+            .as_str()
+            .unwrap_or_default()
+            .contains("not started in this browser"),
+        "{}",
+        r.body
+    );
+    assert!(session_from(&r).is_none());
+    let r = back_in(&app, &back, &other_browser).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(session_from(&r).is_none());
+    let r = back_in(&app, &back, "scim_admin_login=").await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let r = back_in(&app, &back, &browser).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(session_from(&r).is_some());
+
     // Forged nonce: the ID token's nonce no longer matches the one stored for the state.
-    let auth_url = start(&app).await;
+    let (auth_url, browser) = start(&app).await;
     let state = url::Url::parse(&auth_url)
         .unwrap()
         .query_pairs()
@@ -314,7 +362,7 @@ async fn scenario(app: AdminApp) {
         .to_string();
     forge_nonce(&app, &state).await;
     let back = at_provider(&idp, &auth_url, "admin@example.com").await;
-    let r = app.send("GET", &back, None, Auth::None, None).await;
+    let r = back_in(&app, &back, &browser).await;
     assert_eq!(r.status, 403, "{}", r.body);
     assert!(
         r.body.as_str().unwrap_or_default().contains("nonce"),

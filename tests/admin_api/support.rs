@@ -58,6 +58,8 @@ pub enum Auth<'a> {
     Bearer(&'a str),
     /// A session cookie, with the CSRF header when given.
     Cookie(&'a str, Option<&'a str>),
+    /// A raw `Cookie` header (e.g. the OIDC sign-in cookie).
+    RawCookie(&'a str),
 }
 
 /// The app with tenant `t1`.
@@ -165,6 +167,7 @@ impl AdminApp {
                     req = req.insert_header(("X-CSRF-Token", c));
                 }
             }
+            Auth::RawCookie(raw) => req = req.insert_header(("Cookie", raw.to_string())),
         }
         if let Some((content_type, bytes)) = body {
             req = req
@@ -260,9 +263,28 @@ impl AdminApp {
 
 /// The session cookie a response sets.
 pub fn session_from(r: &Resp) -> Option<String> {
-    let set = r.header("set-cookie")?;
-    let value = set.strip_prefix("scim_admin_session=")?.split(';').next()?;
-    (!value.is_empty()).then(|| value.to_string())
+    cookie_from(r, "scim_admin_session")
+}
+
+/// The value a response sets for cookie `name` (None when absent or cleared).
+pub fn cookie_from(r: &Resp, name: &str) -> Option<String> {
+    set_cookie(r, name)
+        .and_then(|set| {
+            set.strip_prefix(&format!("{name}="))?
+                .split(';')
+                .next()
+                .map(str::to_string)
+        })
+        .filter(|v| !v.is_empty())
+}
+
+/// The whole `Set-Cookie` line a response sends for cookie `name`.
+pub fn set_cookie(r: &Resp, name: &str) -> Option<String> {
+    r.headers
+        .get_all("set-cookie")
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(str::to_string)
 }
 
 /// A URL query value, percent-encoded.

@@ -2,6 +2,11 @@
 //! ID token checked against the issuer's discovery document and JWKS), the one-time link
 //! `serve` prints when a tenant has no OIDC settings, and logout. Sign-ins in flight live in
 //! the database, so the callback may land on any replica.
+//!
+//! The `state` is bound to the browser that started the sign-in: `/admin/login` sets a
+//! short-lived HttpOnly cookie ([`LOGIN_COOKIE`]) carrying a random value whose hash is the
+//! state, and the callback requires that cookie (so a code and state carried to another
+//! browser, e.g. a login-CSRF link, are refused). The cookie is cleared by the callback.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -11,10 +16,10 @@ use openidconnect::{
     PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
 };
 
-use crate::domain::admin::auth::{OidcSettings, PendingLogin};
+use crate::domain::admin::auth::{OidcSettings, PendingLogin, random_secret};
 use crate::domain::error::DomainError;
 use crate::domain::ids::TenantId;
-use crate::domain::tenant::token_hash;
+use crate::domain::tenant::{digest_eq, token_hash};
 use crate::http::AppState;
 use crate::http::admin::auth::{
     AdminCtx, SESSION_COOKIE, Via, cookie, open_session, session_cookie,
@@ -22,7 +27,20 @@ use crate::http::admin::auth::{
 use crate::http::admin::{Query, param};
 
 /// How long a sign-in may take between the redirect to the issuer and the callback.
-const LOGIN_TTL_US: i64 = 10 * 60 * 1_000_000;
+const LOGIN_TTL_US: i64 = LOGIN_TTL_SECS * 1_000_000;
+const LOGIN_TTL_SECS: i64 = 10 * 60;
+
+/// Cookie binding a sign-in in flight to the browser that started it: a random value whose
+/// SHA-256 is the OIDC `state`.
+pub const LOGIN_COOKIE: &str = "scim_admin_login";
+
+/// The `Set-Cookie` value of the sign-in cookie (`Max-Age=0` clears it).
+fn login_cookie(value: &str, max_age_secs: i64, secure: bool) -> String {
+    format!(
+        "{LOGIN_COOKIE}={value}; Path=/admin; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
 
 /// A sign-in failure, shown to the person in the browser (never the secret or the token).
 #[derive(Debug)]
@@ -137,22 +155,33 @@ async fn tenant_for_login(
 /// `GET /admin/login[?tenant=slug]`: redirect to the tenant's issuer.
 pub async fn login(state: web::Data<AppState>, q: Query) -> HttpResponse {
     match start_login(&state, &q).await {
-        Ok(url) => HttpResponse::Found()
+        Ok((url, browser)) => HttpResponse::Found()
             .insert_header((header::LOCATION, url))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .insert_header((
+                header::SET_COOKIE,
+                login_cookie(&browser, LOGIN_TTL_SECS, state.admin.secure_cookies()),
+            ))
             .finish(),
         Err(r) => r.page(),
     }
 }
 
-async fn start_login(state: &AppState, q: &[(String, String)]) -> Result<String, Refusal> {
+/// The issuer's authorization URL, and the value of the browser's sign-in cookie.
+async fn start_login(
+    state: &AppState,
+    q: &[(String, String)],
+) -> Result<(String, String), Refusal> {
     let (tenant, settings) = tenant_for_login(state, q).await?;
     let http = http_client()?;
     let client = oidc_client(&settings, &http).await?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let browser = random_secret();
+    let bound_state = token_hash(&browser);
     let (url, csrf, nonce) = client
         .authorize_url(
             CoreAuthenticationFlow::AuthorizationCode,
-            CsrfToken::new_random,
+            move || CsrfToken::new(bound_state),
             Nonce::new_random,
         )
         .add_scope(Scope::new("email".into()))
@@ -170,26 +199,39 @@ async fn start_login(state: &AppState, q: &[(String, String)]) -> Result<String,
         .insert_pending_login(csrf.secret(), &pending, now, now + LOGIN_TTL_US)
         .await
         .map_err(|e| internal("storage failure", e))?;
-    Ok(url.to_string())
+    Ok((url.to_string(), browser))
 }
 
 /// `GET /admin/oidc/callback?code=&state=`: check state, exchange the code with the PKCE
 /// verifier, validate the ID token (signature via JWKS, issuer, audience, expiry, nonce),
 /// then decide whether the verified email may administer the tenant.
-pub async fn callback(state: web::Data<AppState>, q: Query) -> HttpResponse {
-    match finish_login(&state, &q).await {
+/// The browser must carry the sign-in cookie set when this sign-in started.
+pub async fn callback(state: web::Data<AppState>, req: HttpRequest, q: Query) -> HttpResponse {
+    let browser = cookie(&req, LOGIN_COOKIE);
+    let mut res = match finish_login(&state, &q, browser.as_deref()).await {
         Ok((value, ttl)) => HttpResponse::SeeOther()
             .insert_header((header::LOCATION, "/admin"))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
             .insert_header((
                 header::SET_COOKIE,
                 session_cookie(&value, ttl, state.admin.secure_cookies()),
             ))
             .finish(),
         Err(r) => r.page(),
+    };
+    // The sign-in cookie is single-use: cleared whatever the outcome.
+    if let Ok(v) = header::HeaderValue::from_str(&login_cookie("", 0, state.admin.secure_cookies()))
+    {
+        res.headers_mut().append(header::SET_COOKIE, v);
     }
+    res
 }
 
-async fn finish_login(state: &AppState, q: &[(String, String)]) -> Result<(String, i64), Refusal> {
+async fn finish_login(
+    state: &AppState,
+    q: &[(String, String)],
+    browser: Option<&str>,
+) -> Result<(String, i64), Refusal> {
     if let Some(err) = param(q, "error") {
         return Err(Refusal::new(
             403,
@@ -199,6 +241,17 @@ async fn finish_login(state: &AppState, q: &[(String, String)]) -> Result<(Strin
     let (Some(code), Some(csrf)) = (param(q, "code"), param(q, "state")) else {
         return Err(Refusal::new(400, "the callback needs code and state"));
     };
+    // Checked before the state is taken, so a stray callback in another browser does not
+    // spend the genuine browser's sign-in.
+    let bound = browser
+        .filter(|b| !b.is_empty())
+        .is_some_and(|b| digest_eq(&token_hash(b), csrf));
+    if !bound {
+        return Err(Refusal::new(
+            403,
+            "this sign-in was not started in this browser (or its sign-in cookie expired); start again",
+        ));
+    }
     let now = state.prov.clock.now().timestamp_micros();
     let pending = state
         .store
