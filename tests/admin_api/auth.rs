@@ -641,3 +641,146 @@ admin_on_both!(
         assert_eq!(r.status, 200, "{}", r.body);
     }
 );
+
+/// A session as OpenID Connect sign-in opens it for `email`: the cookie value.
+async fn oidc_session(app: &AdminApp, email: &str) -> String {
+    let value = format!("test-session-{email}");
+    let now = app.clock.micros();
+    let session = scim_connector::domain::admin::auth::AdminSession {
+        tenant: app.tenant,
+        subject: email.to_string(),
+        csrf_token: "csrf".into(),
+        expires_at: now + 3_600_000_000,
+    };
+    app.store
+        .insert_admin_session(
+            &scim_connector::domain::tenant::token_hash(&value),
+            &session,
+            now,
+        )
+        .await
+        .unwrap();
+    value
+}
+
+admin_on_both!(
+    a_session_ends_when_its_admin_is_deprovisioned_or_loses_the_role,
+    scim_connector::http::admin::AdminSettings {
+        bootstrap_admins: vec!["root@example.com".into()],
+        ..Default::default()
+    },
+    async |app: AdminApp| {
+        // Three admins provisioned by the IdP: members of its DialAiAdmin group.
+        let mut ids = Vec::new();
+        for name in ["ann", "bob", "cy"] {
+            let r = app.scim("POST", "Users", Some(scim_user(name))).await;
+            assert_eq!(r.status, 201, "{}", r.body);
+            ids.push(r.body["id"].as_str().unwrap().to_string());
+        }
+        let g = app
+            .scim(
+                "POST",
+                "Groups",
+                Some(json!({
+                    "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                    "displayName": "DialAiAdmin",
+                    "members": ids.iter().map(|id| json!({"value": id})).collect::<Vec<_>>(),
+                })),
+            )
+            .await;
+        assert_eq!(g.status, 201, "{}", g.body);
+        let gid = g.body["id"].as_str().unwrap().to_string();
+        let ann = oidc_session(&app, "ann@example.com").await;
+        let bob = oidc_session(&app, "bob@example.com").await;
+        let cy = oidc_session(&app, "CY@example.com").await;
+        let root = oidc_session(&app, "root@example.com").await;
+        let (link, _) = app.sign_in().await;
+        let status = async |cookie: &str| {
+            app.call_as("GET", "/admin/api/users", None, Auth::Cookie(cookie, None))
+                .await
+                .status
+                .as_u16()
+        };
+        for c in [&ann, &bob, &cy, &root, &link] {
+            assert_eq!(status(c).await, 200);
+        }
+        let patch = |op: serde_json::Value| json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [op]});
+        // Ann loses DialAiAdmin through SCIM: her next call is refused, the session is gone.
+        let r = app
+            .scim(
+                "PATCH",
+                &format!("Groups/{gid}"),
+                Some(patch(
+                    json!({"op": "remove", "path": format!("members[value eq \"{}\"]", ids[0])}),
+                )),
+            )
+            .await;
+        assert!(r.status.is_success(), "{}", r.body);
+        let r = app
+            .call_as("GET", "/admin/api/users", None, Auth::Cookie(&ann, None))
+            .await;
+        assert_error(&r, 401, None);
+        assert!(
+            r.body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("no longer an admin"),
+            "{}",
+            r.body
+        );
+        let hash = scim_connector::domain::tenant::token_hash(&ann);
+        assert!(
+            app.store
+                .admin_session(&hash, app.clock.micros())
+                .await
+                .unwrap()
+                .is_none(),
+            "the session is deleted"
+        );
+        // Getting the role back does not revive the ended session.
+        let r = app
+            .scim(
+                "PATCH",
+                &format!("Groups/{gid}"),
+                Some(patch(
+                    json!({"op": "add", "path": "members", "value": [{"value": ids[0]}]}),
+                )),
+            )
+            .await;
+        assert!(r.status.is_success(), "{}", r.body);
+        assert_eq!(status(&ann).await, 401);
+        // Bob is deactivated, Cy de-provisioned (soft delete): both refused, also for writes.
+        let r = app
+            .scim(
+                "PATCH",
+                &format!("Users/{}", ids[1]),
+                Some(patch(
+                    json!({"op": "replace", "path": "active", "value": false}),
+                )),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let r = app
+            .call_as(
+                "POST",
+                "/admin/api/skills",
+                Some(json!({"name": "billing"})),
+                Auth::Cookie(&bob, Some("csrf")),
+            )
+            .await;
+        assert_error(&r, 401, None);
+        let r = app.scim("DELETE", &format!("Users/{}", ids[2]), None).await;
+        assert_eq!(r.status, 204, "{}", r.body);
+        assert_eq!(status(&cy).await, 401);
+        // A session whose subject is no admin at all is refused as well.
+        let cy2 = oidc_session(&app, "cy2@example.com").await;
+        assert_eq!(status(&cy2).await, 401);
+        // A bootstrap admin and the one-time link's session are unaffected.
+        assert_eq!(status(&root).await, 200);
+        assert_eq!(status(&link).await, 200);
+        assert_eq!(
+            app.api("GET", "/admin/api/skills", None).await.body["skills"],
+            json!([])
+        );
+    }
+);

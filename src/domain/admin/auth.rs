@@ -16,6 +16,11 @@ use crate::domain::provisioning::Provisioning;
 /// Prefix of admin bearer tokens, so they are told apart from SCIM tokens at a glance.
 pub const ADMIN_TOKEN_PREFIX: &str = "scadm_";
 
+/// Subject of a session opened by the one-time sign-in link `serve` prints. Such a session
+/// names no person, so it is not re-checked against the directory: it stays valid until it
+/// expires or is logged out (the link itself works once, from loopback only).
+pub const LINK_SUBJECT: &str = "sign-in link";
+
 /// A fresh random secret (32 bytes, URL-safe base64).
 pub fn random_secret() -> String {
     let mut bytes = [0u8; 32];
@@ -50,7 +55,7 @@ pub struct AdminToken {
 pub struct AdminSession {
     /// Tenant administered.
     pub tenant: TenantId,
-    /// Who signed in (the verified email, or `sign-in link`).
+    /// Who signed in (the verified email, or [`LINK_SUBJECT`]).
     pub subject: String,
     /// The session's CSRF token, sent back in `X-CSRF-Token` on state-changing requests.
     pub csrf_token: String,

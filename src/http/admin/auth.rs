@@ -1,5 +1,12 @@
 //! Who is calling the admin API: a console session (cookie, with a CSRF token on every
 //! state-changing request) or an admin bearer token issued by the CLI (no cookie, so no CSRF).
+//!
+//! A session opened by OpenID Connect is re-checked on every request with the rule sign-in
+//! applies ([`Provisioning::admin_grant`](crate::domain::provisioning::Provisioning)): its
+//! subject must still be a bootstrap admin or an active operator holding DialAiAdmin, so an
+//! admin de-provisioned or stripped of the role through SCIM loses the console at once (the
+//! session is deleted, 401). Sessions of the one-time sign-in link ([`LINK_SUBJECT`]) name
+//! no person and stay valid until they expire.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -7,7 +14,7 @@ use std::pin::Pin;
 use actix_web::http::{Method, header};
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 
-use crate::domain::admin::auth::{ADMIN_TOKEN_PREFIX, AdminSession, random_secret};
+use crate::domain::admin::auth::{ADMIN_TOKEN_PREFIX, AdminSession, LINK_SUBJECT, random_secret};
 use crate::domain::error::DomainError;
 use crate::domain::ids::TenantId;
 use crate::domain::sync::RequestCtx;
@@ -126,6 +133,25 @@ pub async fn authenticate(state: &AppState, req: &HttpRequest) -> Result<AdminCt
             .await
             .map_err(DomainError::from)?
             .ok_or_else(|| unauthorized("the session has expired; sign in again"))?;
+        if session.subject != LINK_SUBJECT {
+            let grant = state
+                .prov
+                .admin_grant(
+                    session.tenant,
+                    &session.subject,
+                    &state.admin.bootstrap_admins,
+                )
+                .await?;
+            if grant.is_none() {
+                if let Err(e) = state.store.delete_admin_session(&token_hash(&value)).await {
+                    tracing::warn!(error = %DomainError::from(e), "could not end a revoked session");
+                }
+                tracing::info!(subject = %session.subject, tenant = %session.tenant, "admin session ended: no longer an admin");
+                return Err(unauthorized(
+                    "you are no longer an admin of this tenant; the session has ended",
+                ));
+            }
+        }
         if changes_state(req.method()) {
             let sent = req
                 .headers()

@@ -16,7 +16,7 @@ use openidconnect::{
     PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
 };
 
-use crate::domain::admin::auth::{OidcSettings, PendingLogin, random_secret};
+use crate::domain::admin::auth::{LINK_SUBJECT, OidcSettings, PendingLogin, random_secret};
 use crate::domain::error::DomainError;
 use crate::domain::ids::TenantId;
 use crate::domain::tenant::{digest_eq, token_hash};
@@ -346,7 +346,7 @@ pub async fn link_login(state: web::Data<AppState>, req: HttpRequest, q: Query) 
         }
         Err(e) => return internal("storage failure", e).page(),
     };
-    match open_session(&state, tenant, "sign-in link").await {
+    match open_session(&state, tenant, LINK_SUBJECT).await {
         Ok((value, _)) => HttpResponse::SeeOther()
             .insert_header((header::LOCATION, "/admin"))
             .insert_header((
