@@ -96,6 +96,18 @@ pub struct MemberRef {
     pub display: Option<String>,
 }
 
+/// How much of a group's membership a read loads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberLoad {
+    /// None (`members` not returned).
+    None,
+    /// The member ids.
+    Ids,
+    /// The member ids and their display names (`members.display` is returned only on
+    /// request, and costs a join with the users).
+    WithDisplay,
+}
+
 /// A stored role group.
 #[derive(Debug, Clone)]
 pub struct GroupRecord {

@@ -6,7 +6,7 @@ use std::future::Future;
 use chrono::{DateTime, Utc};
 
 use crate::domain::account::{
-    AccountRecord, AccountWrite, GroupRecord, GroupRef, GroupWrite, MemberChange,
+    AccountRecord, AccountWrite, GroupRecord, GroupRef, GroupWrite, MemberChange, MemberLoad,
 };
 use crate::domain::error::DomainError;
 use crate::domain::ids::{AccountId, GroupId, TenantId};
@@ -125,7 +125,7 @@ pub trait Directory: Send + Sync + 'static {
         &self,
         tenant: TenantId,
         id: GroupId,
-        with_members: bool,
+        members: MemberLoad,
     ) -> impl Future<Output = Result<Option<GroupRecord>, DomainError>> + Send;
 
     /// Live groups matching a query.
@@ -133,7 +133,7 @@ pub trait Directory: Send + Sync + 'static {
         &self,
         tenant: TenantId,
         query: &ListQuery,
-        with_members: bool,
+        members: MemberLoad,
     ) -> impl Future<Output = Result<Listing<GroupRecord>, DomainError>> + Send;
 
     /// Read-modify-write of a group with membership deltas (members never loaded).

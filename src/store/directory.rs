@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::domain::account::{
-    AccountRecord, AccountWrite, GroupRecord, GroupRef, GroupWrite, MemberChange,
+    AccountRecord, AccountWrite, GroupRecord, GroupRef, GroupWrite, MemberChange, MemberLoad,
 };
 use crate::domain::directory::{Decision, Directory, GroupDecision, Listing};
 use crate::domain::error::DomainError;
@@ -115,18 +115,18 @@ impl Directory for Store {
         &self,
         tenant: TenantId,
         id: GroupId,
-        with_members: bool,
+        members: MemberLoad,
     ) -> Result<Option<GroupRecord>, DomainError> {
-        Ok(self.get_group_impl(tenant, id, with_members).await?)
+        Ok(self.get_group_impl(tenant, id, members).await?)
     }
 
     async fn list_groups(
         &self,
         tenant: TenantId,
         query: &ListQuery,
-        with_members: bool,
+        members: MemberLoad,
     ) -> Result<Listing<GroupRecord>, DomainError> {
-        Ok(self.list_groups_impl(tenant, query, with_members).await?)
+        Ok(self.list_groups_impl(tenant, query, members).await?)
     }
 
     async fn update_group<F>(

