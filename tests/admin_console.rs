@@ -560,7 +560,11 @@ admin_on_both!(
                 && timeline.contains("data-action=\"membership_add\""),
             "{timeline}"
         );
-        assert!(timeline.contains("<span class=\"actor\">admin</span>"));
+        // Admin changes name the admin who made them (here the admin token `ops`).
+        assert!(
+            timeline.contains("<span class=\"actor\">admin <span class=\"admin-actor\""),
+            "{timeline}"
+        );
 
         let clients = page(&app, &cookie, "/admin/clients").await;
         let table = part(&clients, "id=\"clients\"", "</table>");

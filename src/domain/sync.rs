@@ -130,6 +130,32 @@ pub struct SyncEvent {
     pub coercions: Vec<String>,
     /// Time spent, in microseconds.
     pub duration_us: i64,
+    /// The admin who made the change (session subject or admin token name); `None` for a
+    /// SCIM client's request.
+    pub actor: Option<String>,
+}
+
+tokio::task_local! {
+    /// The admin behind the request being served, set by the admin API's authentication
+    /// (see [`with_admin_actor`]).
+    static ADMIN_ACTOR: std::cell::RefCell<Option<String>>;
+}
+
+/// Run an admin request: events built while it runs ([`SyncEvent::ok`]) carry the actor
+/// [`set_admin_actor`] names. (A task-local rather than a field of [`RequestCtx`], which the
+/// SCIM authentication builds too; `None` outside admin requests.)
+pub async fn with_admin_actor<F: Future>(fut: F) -> F::Output {
+    ADMIN_ACTOR.scope(std::cell::RefCell::new(None), fut).await
+}
+
+/// Name the admin of the request being served (no effect outside [`with_admin_actor`]).
+pub fn set_admin_actor(actor: &str) {
+    let _ = ADMIN_ACTOR.try_with(|a| *a.borrow_mut() = Some(actor.to_string()));
+}
+
+/// The admin of the request being served, if any.
+pub fn admin_actor() -> Option<String> {
+    ADMIN_ACTOR.try_with(|a| a.borrow().clone()).ok().flatten()
 }
 
 impl SyncEvent {
@@ -159,6 +185,11 @@ impl SyncEvent {
             detail: None,
             coercions,
             duration_us: i64::try_from(ctx.started.elapsed().as_micros()).unwrap_or(i64::MAX),
+            actor: if ctx.client.is_none() {
+                admin_actor()
+            } else {
+                None
+            },
         }
     }
 }

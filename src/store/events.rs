@@ -137,7 +137,7 @@ impl Store {
             return Ok(());
         }
         // One multi-row INSERT per chunk, not one round trip per event (a busy service
-        // records thousands of reads a second); 256 rows x 15 columns stays well under both
+        // records thousands of reads a second); 256 rows x 16 columns stays well under both
         // backends' parameter limits.
         const ROWS_PER_INSERT: usize = 256;
         let rows: Vec<NewSyncEvent> = events.iter().map(NewSyncEvent::from_event).collect();

@@ -181,6 +181,7 @@ pub struct NewSyncEvent {
     pub detail: Option<String>,
     pub coercions: Option<String>,
     pub duration_us: i64,
+    pub actor: Option<String>,
 }
 
 impl NewSyncEvent {
@@ -203,6 +204,7 @@ impl NewSyncEvent {
             coercions: (!e.coercions.is_empty())
                 .then(|| serde_json::to_string(&e.coercions).unwrap_or_default()),
             duration_us: e.duration_us,
+            actor: e.actor.clone(),
         }
     }
 }

@@ -126,6 +126,7 @@ diesel::table! {
         detail -> Nullable<Text>,
         coercions -> Nullable<Text>,
         duration_us -> BigInt,
+        actor -> Nullable<Text>,
     }
 }
 

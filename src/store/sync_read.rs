@@ -40,6 +40,9 @@ pub struct StoredEvent {
     pub detail: Option<String>,
     /// JSON array of the coercions applied, or `None` when there were none.
     pub coercions: Option<String>,
+    /// The admin who made the change (session subject or admin token name); `None` for a
+    /// SCIM client's request.
+    pub actor: Option<String>,
 }
 
 impl StoredEvent {

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use crate::admin_on_both;
-use crate::support::{AdminApp, Auth, assert_error, scim_user, session_from};
+use crate::support::{AdminApp, Auth, assert_error, oidc_session, scim_user, session_from};
 
 admin_on_both!(
     credentials_are_required_and_kept_apart,
@@ -641,27 +641,6 @@ admin_on_both!(
         assert_eq!(r.status, 200, "{}", r.body);
     }
 );
-
-/// A session as OpenID Connect sign-in opens it for `email`: the cookie value.
-async fn oidc_session(app: &AdminApp, email: &str) -> String {
-    let value = format!("test-session-{email}");
-    let now = app.clock.micros();
-    let session = scim_connector::domain::admin::auth::AdminSession {
-        tenant: app.tenant,
-        subject: email.to_string(),
-        csrf_token: "csrf".into(),
-        expires_at: now + 3_600_000_000,
-    };
-    app.store
-        .insert_admin_session(
-            &scim_connector::domain::tenant::token_hash(&value),
-            &session,
-            now,
-        )
-        .await
-        .unwrap();
-    value
-}
 
 admin_on_both!(
     a_session_ends_when_its_admin_is_deprovisioned_or_loses_the_role,

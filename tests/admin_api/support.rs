@@ -261,6 +261,27 @@ impl AdminApp {
     }
 }
 
+/// A session as OpenID Connect sign-in opens it for `email`: the cookie value.
+pub async fn oidc_session(app: &AdminApp, email: &str) -> String {
+    let value = format!("test-session-{email}");
+    let now = app.clock.micros();
+    let session = scim_connector::domain::admin::auth::AdminSession {
+        tenant: app.tenant,
+        subject: email.to_string(),
+        csrf_token: "csrf".into(),
+        expires_at: now + 3_600_000_000,
+    };
+    app.store
+        .insert_admin_session(
+            &scim_connector::domain::tenant::token_hash(&value),
+            &session,
+            now,
+        )
+        .await
+        .unwrap();
+    value
+}
+
 /// The session cookie a response sets.
 pub fn session_from(r: &Resp) -> Option<String> {
     cookie_from(r, "scim_admin_session")

@@ -6,7 +6,7 @@ use scim_connector::domain::ids::TenantId;
 use scim_connector::domain::sync::{Action, Outcome, SyncEvent};
 
 use crate::admin_on_both;
-use crate::support::{AdminApp, assert_error, enc, scim_user};
+use crate::support::{AdminApp, Auth, assert_error, enc, oidc_session, scim_user};
 
 /// IdP traffic: create ann and a group with her, a refused immutable change, a deactivation.
 async fn traffic(app: &AdminApp) -> (String, String) {
@@ -255,6 +255,7 @@ fn old_event(tenant: TenantId, days_ago: i64) -> SyncEvent {
         detail: None,
         coercions: Vec::new(),
         duration_us: 1,
+        actor: None,
     }
 }
 
@@ -291,6 +292,114 @@ admin_on_both!(
                 .await
                 .unwrap(),
             1
+        );
+    }
+);
+
+admin_on_both!(
+    admin_changes_record_which_admin_made_them,
+    scim_connector::http::admin::AdminSettings {
+        bootstrap_admins: vec!["root@example.com".into()],
+        ..Default::default()
+    },
+    async |app: AdminApp| {
+        // An IdP change carries no admin.
+        let r = app.scim("POST", "Users", Some(scim_user("ann"))).await;
+        assert_eq!(r.status, 201);
+        let uid = r.body["id"].as_str().unwrap().to_string();
+        // The admin token "ops" creates a user.
+        let r = app
+            .api(
+                "POST",
+                "/admin/api/users",
+                Some(json!({"name": "Bo Chen", "email": "bo@example.com"})),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let bo = r.body["id"].as_str().unwrap().to_string();
+        // An OIDC session edits ann; a refused edit is attributed too.
+        let root = oidc_session(&app, "root@example.com").await;
+        let r = app
+            .call_as(
+                "PATCH",
+                &format!("/admin/api/users/{uid}"),
+                Some(json!({"maxChats": 4})),
+                Auth::Cookie(&root, Some("csrf")),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let r = app
+            .call_as(
+                "PATCH",
+                &format!("/admin/api/users/{uid}"),
+                Some(json!({"maxChats": 11})),
+                Auth::Cookie(&root, Some("csrf")),
+            )
+            .await;
+        assert_error(&r, 400, Some("invalidValue"));
+        // The one-time link's session deletes bo.
+        let (link, csrf) = app.sign_in().await;
+        let r = app
+            .call_as(
+                "DELETE",
+                &format!("/admin/api/users/{bo}"),
+                Some(json!({"confirmEmail": "bo@example.com"})),
+                Auth::Cookie(&link, Some(&csrf)),
+            )
+            .await;
+        assert_eq!(r.status, 204, "{}", r.body);
+        app.store.flush_events().await;
+
+        let t = app
+            .api("GET", &format!("/admin/api/users/{uid}/timeline"), None)
+            .await;
+        let by: Vec<(String, Value, Value)> = t.body["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] != "read")
+            .map(|e| {
+                (
+                    e["action"].as_str().unwrap().to_string(),
+                    e["actor"].clone(),
+                    e["actorName"].clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            by,
+            vec![
+                ("rejected".into(), json!("admin"), json!("root@example.com")),
+                ("update".into(), json!("admin"), json!("root@example.com")),
+                ("create".into(), json!("scim"), Value::Null),
+            ],
+            "{}",
+            t.body
+        );
+        let t = app
+            .api("GET", &format!("/admin/api/users/{bo}/timeline"), None)
+            .await;
+        let names: Vec<(&str, &str)> = t.body["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["action"].as_str().unwrap(),
+                    e["actorName"].as_str().unwrap_or_default(),
+                )
+            })
+            .collect();
+        assert!(names.contains(&("create", "ops")), "{}", t.body);
+        assert!(names.contains(&("delete", "sign-in link")), "{}", t.body);
+        // Every admin event of the log names its admin.
+        let log = app.api("GET", "/admin/api/events?client=admin", None).await;
+        let events = log.body["events"].as_array().unwrap();
+        assert!(!events.is_empty());
+        assert!(
+            events.iter().all(|e| e["actorName"].is_string()),
+            "{}",
+            log.body
         );
     }
 );

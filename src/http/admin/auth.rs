@@ -172,6 +172,10 @@ pub async fn authenticate(state: &AppState, req: &HttpRequest) -> Result<AdminCt
             "sign in to the admin console, or send an admin bearer token",
         ));
     };
+    crate::domain::sync::set_admin_actor(match &via {
+        Via::Session(s) => &s.subject,
+        Via::Token(name) => name,
+    });
     let path = req
         .uri()
         .path_and_query()

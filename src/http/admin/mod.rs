@@ -88,7 +88,8 @@ pub fn ok(body: Value) -> HttpResponse {
     HttpResponse::Ok().json(body)
 }
 
-/// The admin JSON of a stored sync event; `client` is None for an admin's change.
+/// The admin JSON of a stored sync event; `client` is None for an admin's change, whose
+/// `actorName` is the admin's subject (email, `sign-in link`) or admin token name.
 pub fn event_json(e: &StoredEvent, client_names: &HashMap<String, String>) -> Value {
     json!({
         "id": e.id,
@@ -96,6 +97,7 @@ pub fn event_json(e: &StoredEvent, client_names: &HashMap<String, String>) -> Va
         "atMicros": e.at,
         "client": e.client_id.as_ref().map(|c| json!({"id": c, "name": client_names.get(c)})),
         "actor": if e.client_id.is_some() { "scim" } else { "admin" },
+        "actorName": e.actor,
         "method": e.method,
         "path": e.path,
         "resourceType": e.resource_type,
@@ -164,6 +166,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/admin/api")
             .wrap(ErrorHandlers::new().default_handler(scim_error_body))
+            .wrap_fn(|req, srv| {
+                crate::domain::sync::with_admin_actor(actix_web::dev::Service::call(srv, req))
+            })
             .route("/session", web::get().to(session))
             .service(
                 web::resource("/users")

@@ -75,14 +75,14 @@ fn normalised(q: &[(String, String)]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Who made the change: the client's name, or "admin".
-fn actor(e: &StoredEvent, names: &HashMap<String, String>) -> String {
+/// Who made the change: the client's name, or "admin" and which admin.
+fn actor(e: &StoredEvent, names: &HashMap<String, String>) -> Markup {
     match &e.client_id {
-        Some(c) => names
-            .get(c)
-            .cloned()
-            .unwrap_or_else(|| "(removed client)".into()),
-        None => "admin".into(),
+        Some(c) => html! { (names.get(c).map_or("(removed client)", String::as_str)) },
+        None => html! {
+            "admin"
+            @if let Some(a) = &e.actor { " " span.admin-actor title="admin who made it" { (a) } }
+        },
     }
 }
 
@@ -175,7 +175,7 @@ fn table(page: &EventPage) -> Markup {
     html! {
         table #events {
             thead { tr {
-                th { "Time" } th { "Client" } th { "Action" } th { "Outcome" } th { "Status" }
+                th { "Time" } th { "Client / admin" } th { "Action" } th { "Outcome" } th { "Status" }
                 th { "Resource" } th { "Detail" } th { "Tolerances" }
             } }
             tbody {

@@ -1,0 +1,1 @@
+ALTER TABLE sync_events DROP COLUMN actor;
