@@ -12,6 +12,8 @@ admin_on_both!(
             .call_as("GET", "/admin/api/users", None, Auth::None)
             .await;
         assert_error(&r, 401, None);
+        // Admin API answers, refusals included, are never cached.
+        assert_eq!(r.header("cache-control").as_deref(), Some("no-store"));
         // A SCIM token is no admin token, and an admin token opens no SCIM endpoint.
         let scim = app.scim.clone();
         assert_error(
@@ -75,6 +77,16 @@ admin_on_both!(
             .await;
         assert_eq!(far.status, 403);
         assert!(session_from(&far).is_none());
+        // A refusal page carries the console pages' headers.
+        assert_eq!(far.header("cache-control").as_deref(), Some("no-store"));
+        assert!(
+            far.header("content-security-policy").is_some_and(
+                |c| c.contains("default-src 'self'") && c.contains("frame-ancestors 'none'")
+            ),
+            "{:?}",
+            far.headers
+        );
+        assert_eq!(far.header("x-frame-options").as_deref(), Some("DENY"));
         let r = app.send("GET", &path, None, Auth::None, None).await;
         assert_eq!(r.status, 303);
         assert_eq!(r.header("location").as_deref(), Some("/admin"));

@@ -212,6 +212,8 @@ admin_on_both!(
             .api("POST", "/admin/api/clients", Some(json!({"name": "entra"})))
             .await;
         assert_eq!(r.status, 201, "{}", r.body);
+        // The token is shown once: never cached.
+        assert_eq!(r.header("cache-control").as_deref(), Some("no-store"));
         let token = r.body["token"].as_str().unwrap().to_string();
         let id = r.body["id"].as_str().unwrap().to_string();
         assert_eq!(r.body["scimBaseUrl"], crate::support::BASE);
@@ -222,6 +224,7 @@ admin_on_both!(
             Some("uniqueness"),
         );
         let list = app.api("GET", "/admin/api/clients", None).await;
+        assert_eq!(list.header("cache-control").as_deref(), Some("no-store"));
         assert!(
             !list.body.to_string().contains(&token),
             "the token is shown once only"

@@ -14,7 +14,7 @@ pub mod users;
 
 use std::collections::HashMap;
 
-use actix_web::middleware::ErrorHandlers;
+use actix_web::middleware::{DefaultHeaders, ErrorHandlers};
 use actix_web::{HttpResponse, web};
 use serde_json::{Value, json};
 
@@ -166,6 +166,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/admin/api")
             .wrap(ErrorHandlers::new().default_handler(scim_error_body))
+            // Nothing of the admin API is cached: answers carry personal data, and `POST
+            // /clients` the SCIM token shown once.
+            .wrap(DefaultHeaders::new().add((actix_web::http::header::CACHE_CONTROL, "no-store")))
             .wrap_fn(|req, srv| {
                 crate::domain::sync::with_admin_actor(actix_web::dev::Service::call(srv, req))
             })

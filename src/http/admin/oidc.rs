@@ -65,12 +65,13 @@ impl Refusal {
                 body { h1 { "Sign-in refused" } p #reason { (self.message) } p { a href="/admin/login" { "Try again" } } }
             }
         };
-        HttpResponse::build(
+        let mut res = HttpResponse::build(
             actix_web::http::StatusCode::from_u16(self.status)
                 .unwrap_or(actix_web::http::StatusCode::FORBIDDEN),
-        )
-        .content_type("text/html; charset=utf-8")
-        .body(body.into_string())
+        );
+        // The console pages' headers: no-store, CSP, nosniff, no framing.
+        crate::http::admin::console::headers(&mut res);
+        res.body(body.into_string())
     }
 }
 

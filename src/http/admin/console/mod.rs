@@ -254,7 +254,9 @@ pub fn when_opt(t: Option<DateTime<Utc>>) -> Markup {
     }
 }
 
-fn headers(res: &mut actix_web::HttpResponseBuilder) {
+/// The headers of every console HTML page (and of the sign-in refusal pages): no caching, the
+/// CSP, no sniffing, no framing.
+pub(crate) fn headers(res: &mut actix_web::HttpResponseBuilder) {
     res.content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header(("Content-Security-Policy", CSP))
