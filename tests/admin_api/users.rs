@@ -589,3 +589,88 @@ admin_on_both!(
         );
     }
 );
+
+admin_on_both!(
+    csv_bulk_add_reads_every_cell_after_roles_as_a_role_and_drops_nothing,
+    async |app: AdminApp| {
+        let bulk = async |csv: &str| {
+            app.send(
+                "POST",
+                "/admin/api/users/bulk",
+                Some(("text/csv", csv.as_bytes().to_vec())),
+                crate::support::Auth::Bearer(&app.admin.clone()),
+                None,
+            )
+            .await
+        };
+        // `roles...`: every cell after a last `roles` column is one more role.
+        let r = bulk(
+            "name,email,username,roles\n\
+             Ann Lee,ann@example.com,ann,Maintainer,Read-Only\n\
+             Bob Stone,bob@example.com,bob,DialAiAdmin;Maintainer,,Read-Only\n\
+             Wiz Ard,wiz@example.com,wiz,Maintainer,Wizard\n",
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["created"], 2, "{}", r.body);
+        let results = r.body["results"].as_array().unwrap();
+        assert_eq!(
+            results[0]["user"]["roles"],
+            json!(["Maintainer", "Read-Only"]),
+            "{}",
+            r.body
+        );
+        assert_eq!(
+            results[1]["user"]["roles"],
+            json!(["DialAiAdmin", "Maintainer", "Read-Only"])
+        );
+        // A bad role in an extra cell fails the row, which applies nothing.
+        assert_eq!(results[2]["status"], "failed");
+        assert!(
+            results[2]["error"]["detail"]
+                .as_str()
+                .unwrap()
+                .contains("Wizard")
+        );
+        // Extra cells when `roles` is not the last column: that row is refused, not cut.
+        let r = bulk(
+            "roles,email,name\n\
+             Maintainer,cy@example.com,Cy Diaz,Read-Only\n\
+             Maintainer,dee@example.com,Dee Fox\n",
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(
+            (r.body["created"].clone(), r.body["failed"].clone()),
+            (json!(1), json!(1))
+        );
+        let bad = &r.body["results"][0];
+        assert_eq!(bad["line"], 2);
+        assert_eq!(bad["email"], serde_json::Value::Null);
+        assert_eq!(bad["error"]["status"], 400);
+        assert!(
+            bad["error"]["detail"].as_str().unwrap().contains("4 cells"),
+            "{bad}"
+        );
+        assert_eq!(r.body["results"][1]["status"], "created");
+        // An unknown column refuses the whole file.
+        let r = bulk("name,email,phone\nEd Gray,ed@example.com,555\n").await;
+        assert_error(&r, 400, Some("invalidValue"));
+        assert!(r.body["detail"].as_str().unwrap().contains("phone"));
+        for (email, n) in [
+            ("wiz@example.com", 0),
+            ("cy@example.com", 0),
+            ("ed@example.com", 0),
+            ("dee@example.com", 1),
+        ] {
+            let l = app
+                .api(
+                    "GET",
+                    &format!("/admin/api/users?email={}", enc(email)),
+                    None,
+                )
+                .await;
+            assert_eq!(l.body["totalResults"], n, "{email}: {}", l.body);
+        }
+    }
+);

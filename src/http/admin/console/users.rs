@@ -276,7 +276,7 @@ fn bulk_dialog() -> Markup {
                 h2 #bulk-title { "Bulk add users" }
                 p.error role="alert" {}
                 p { "A CSV file with a header row: " code { "email" } " and optionally " code { "name" } ", "
-                    code { "username" } ", " code { "roles" } " (several separated by " code { ";" } "). Each row is created on its own." }
+                    code { "username" } ", " code { "roles" } " (several separated by " code { ";" } ", or in further cells after a last " code { "roles" } " column). Each row is created on its own." }
                 input #bulk-file type="file" name="file" accept=".csv,text/csv";
                 div.actions {
                     button #bulk-submit type="submit" { "Upload" }
