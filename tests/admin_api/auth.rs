@@ -775,3 +775,150 @@ admin_on_both!(
         );
     }
 );
+
+admin_on_both!(
+    a_session_of_another_tenant_sees_and_changes_nothing,
+    async |app: AdminApp| {
+        // Tenant t1: a user and a group from the IdP, a skill, a role mapping, events.
+        let r = app.scim("POST", "Users", Some(scim_user("ann"))).await;
+        assert_eq!(r.status, 201);
+        let uid = r.body["id"].as_str().unwrap().to_string();
+        let g = app
+            .scim(
+                "POST",
+                "Groups",
+                Some(
+                    json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                    "displayName": "Support", "members": [{"value": uid}]}),
+                ),
+            )
+            .await;
+        assert_eq!(g.status, 201, "{}", g.body);
+        let gid = g.body["id"].as_str().unwrap().to_string();
+        for (m, p, b) in [
+            ("POST", "/admin/api/skills", json!({"name": "billing"})),
+            (
+                "PUT",
+                "/admin/api/role-mappings",
+                json!({"group": "Support", "role": "Maintainer"}),
+            ),
+            (
+                "PATCH",
+                &format!("/admin/api/users/{uid}"),
+                json!({"maxChats": 3}),
+            ),
+        ] {
+            let r = app.api(m, p, Some(b)).await;
+            assert_eq!(r.status, 200, "{m} {p}: {}", r.body);
+        }
+        app.store.flush_events().await;
+        let okta = app.api("GET", "/admin/api/clients", None).await.body["clients"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let snapshot = async || {
+            let mut all = Vec::new();
+            for p in [
+                format!("/admin/api/users/{uid}"),
+                format!("/admin/api/groups/{gid}"),
+                "/admin/api/skills".to_string(),
+                "/admin/api/role-mappings".to_string(),
+                "/admin/api/clients".to_string(),
+                format!("/admin/api/users/{uid}/timeline"),
+                format!("/admin/api/groups/{gid}/timeline"),
+            ] {
+                let r = app.api("GET", &p, None).await;
+                assert_eq!(r.status, 200, "{p}: {}", r.body);
+                all.push(r.body);
+            }
+            all
+        };
+        let before = snapshot().await;
+
+        // An admin of t2 signed in to the console (a session, with its CSRF token).
+        let (t2, _, _) = app.other_tenant("t2").await;
+        let (cookie, csrf) = app.sign_in_to(t2).await;
+        let as_b = async |m: &str, p: &str, b: Option<serde_json::Value>| {
+            app.call_as(m, p, b, Auth::Cookie(&cookie, Some(&csrf)))
+                .await
+        };
+        let s = as_b("GET", "/admin/api/session", None).await;
+        assert_eq!(s.body["tenantId"], t2.to_string());
+        // t1's ids, names and keys: not found, whatever the method.
+        for (m, p, b) in [
+            ("GET", format!("/admin/api/users/{uid}"), None),
+            (
+                "PATCH",
+                format!("/admin/api/users/{uid}"),
+                Some(json!({"maxChats": 9, "active": false})),
+            ),
+            (
+                "DELETE",
+                format!("/admin/api/users/{uid}"),
+                Some(json!({"confirmEmail": "ann@example.com"})),
+            ),
+            ("GET", format!("/admin/api/groups/{gid}"), None),
+            ("DELETE", format!("/admin/api/groups/{gid}"), None),
+            ("DELETE", "/admin/api/skills/billing".into(), None),
+            ("DELETE", "/admin/api/role-mappings/Support".into(), None),
+            ("DELETE", format!("/admin/api/clients/{okta}"), None),
+        ] {
+            let r = as_b(m, &p, b).await;
+            assert_error(&r, 404, None);
+        }
+        // Nothing of t1 in t2's lists, timelines or event log filtered by t1's ids.
+        for (p, key) in [
+            (format!("/admin/api/users/{uid}/timeline"), "events"),
+            (format!("/admin/api/groups/{gid}/timeline"), "events"),
+            (format!("/admin/api/events?user={uid}"), "events"),
+            (format!("/admin/api/events?group={gid}"), "events"),
+            (format!("/admin/api/events?client={okta}"), "events"),
+            ("/admin/api/users?email=ann".into(), "users"),
+            ("/admin/api/groups".into(), "groups"),
+            ("/admin/api/skills".into(), "skills"),
+            ("/admin/api/role-mappings".into(), "mappings"),
+        ] {
+            let r = as_b("GET", &p, None).await;
+            assert_eq!(r.status, 200, "{p}: {}", r.body);
+            if key == "events" {
+                // Only t2's own refused attempts on the ids it named, nothing of t1's.
+                assert!(
+                    r.body[key]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .all(|e| e["status"] == 404
+                            && e["actor"] == "admin"
+                            && e["actorName"] == "sign-in link"
+                            && e["client"].is_null()),
+                    "{p}: {}",
+                    r.body
+                );
+            } else {
+                assert_eq!(r.body[key], json!([]), "{p}: {}", r.body);
+            }
+        }
+        // The console pages of t1's user and group show nothing of them either.
+        for p in [
+            format!("/admin/users/{uid}"),
+            format!("/admin/groups/{gid}"),
+        ] {
+            let r = app
+                .send("GET", &p, None, Auth::Cookie(&cookie, None), None)
+                .await;
+            // 404, or the history page of a resource t2 knows only by its own refused
+            // attempts: never t1's fields, members or events.
+            let html = r.body.to_string();
+            assert!(
+                r.status == 404 || html.contains("is deleted"),
+                "{p}: {html}"
+            );
+            for t1 in ["ann@example.com", "Support</", "-fields", "outcome-ok"] {
+                assert!(!html.contains(t1), "{p} shows {t1}: {html}");
+            }
+        }
+        app.store.flush_events().await;
+        // t1 is as it was.
+        assert_eq!(before, snapshot().await, "tenant t2 changed tenant t1");
+    }
+);

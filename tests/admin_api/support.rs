@@ -225,15 +225,17 @@ impl AdminApp {
         .await
     }
 
-    /// Sign in with a one-time link: (session cookie value, CSRF token).
+    /// Sign in to `t1` with a one-time link: (session cookie value, CSRF token).
     pub async fn sign_in(&self) -> (String, String) {
-        let secret = app::issue_login_link(
-            &self.store,
-            self.tenant,
-            self.clock.now().timestamp_micros(),
-        )
-        .await
-        .expect("link");
+        self.sign_in_to(self.tenant).await
+    }
+
+    /// Sign in to `tenant` with a one-time link: (session cookie value, CSRF token).
+    pub async fn sign_in_to(&self, tenant: TenantId) -> (String, String) {
+        let secret =
+            app::issue_login_link(&self.store, tenant, self.clock.now().timestamp_micros())
+                .await
+                .expect("link");
         let r = self
             .send(
                 "GET",
