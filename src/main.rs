@@ -34,6 +34,13 @@ struct Cli {
     command: Option<Command>,
 }
 
+/// `serve` without a command line: its settings from the environment.
+#[derive(Parser)]
+struct ServeFromEnv {
+    #[command(flatten)]
+    serve: ServeConfig,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run the HTTP service (the default command).
@@ -220,31 +227,19 @@ async fn tenant(store: &Store, slug: &str) -> anyhow::Result<Tenant> {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     init_tracing(&cli.config.log_format);
+    // No command: `serve`, configured by the environment and checked by the same parsers.
+    let command = match cli.command {
+        Some(c) => c,
+        None => Command::Serve(
+            ServeFromEnv::try_parse_from(["scim-connector serve"])
+                .unwrap_or_else(|e| e.exit())
+                .serve,
+        ),
+    };
     let cfg = cli.config;
     let store = app::open_store(cfg.database_url.as_deref(), cfg.pool_size).await?;
     let clock = SystemClock;
     let now = clock.now();
-    let command = cli.command.unwrap_or_else(|| {
-        Command::Serve(ServeConfig {
-            bind: std::env::var("SCIM_CONNECTOR_BIND").unwrap_or_else(|_| "127.0.0.1:8080".into()),
-            public_url: std::env::var("SCIM_CONNECTOR_PUBLIC_URL").ok(),
-            workers: std::env::var("SCIM_CONNECTOR_WORKERS")
-                .ok()
-                .and_then(|w| w.parse().ok()),
-            bootstrap_admins: std::env::var("SCIM_CONNECTOR_BOOTSTRAP_ADMINS")
-                .map(|v| {
-                    v.split(',')
-                        .map(|s| s.trim().to_string())
-                        .filter(|s| !s.is_empty())
-                        .collect()
-                })
-                .unwrap_or_default(),
-            event_retention_days: std::env::var("SCIM_CONNECTOR_EVENT_RETENTION_DAYS")
-                .ok()
-                .and_then(|d| d.parse().ok())
-                .unwrap_or(scim_connector::domain::admin::sync::DEFAULT_RETENTION_DAYS),
-        })
-    });
     match command {
         Command::Migrate => println!("migrations are up to date"),
         Command::Tenant(TenantCmd::Create { slug, name }) => {
@@ -433,7 +428,7 @@ async fn main() -> anyhow::Result<()> {
                 public_url: serve.root_url(),
                 bootstrap_admins: serve.bootstrap_admins.clone(),
                 event_retention_days: serve.event_retention_days,
-                ..AdminSettings::default()
+                session_ttl_secs: serve.admin_session_ttl,
             };
             let state = app::state_with_admin(
                 store.clone(),

@@ -922,3 +922,38 @@ admin_on_both!(
         assert_eq!(before, snapshot().await, "tenant t2 changed tenant t1");
     }
 );
+
+admin_on_both!(
+    the_session_lifetime_is_configurable,
+    scim_connector::http::admin::AdminSettings {
+        session_ttl_secs: 30 * 60,
+        ..Default::default()
+    },
+    async |app: AdminApp| {
+        let now = app.clock.micros();
+        let secret = scim_connector::app::issue_login_link(&app.store, app.tenant, now)
+            .await
+            .unwrap();
+        let r = app
+            .send(
+                "GET",
+                &format!("/admin/login/link?token={secret}"),
+                None,
+                Auth::None,
+                None,
+            )
+            .await;
+        assert!(r.header("set-cookie").unwrap().contains("Max-Age=1800"));
+        let cookie = session_from(&r).unwrap();
+        let get = async || {
+            app.call_as("GET", "/admin/api/users", None, Auth::Cookie(&cookie, None))
+                .await
+                .status
+                .as_u16()
+        };
+        app.clock.advance(chrono::Duration::minutes(29));
+        assert_eq!(get().await, 200);
+        app.clock.advance(chrono::Duration::minutes(2));
+        assert_eq!(get().await, 401);
+    }
+);
