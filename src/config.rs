@@ -13,7 +13,8 @@ pub struct Config {
     #[arg(long, global = true, env = "DATABASE_URL")]
     pub database_url: Option<String>,
 
-    /// Size of the database connection pool (SQLite is capped at 8).
+    /// Database connections per process (SQLite is capped at 8). On PostgreSQL each request
+    /// thread (one per core) gets its own share, so a query never crosses threads.
     #[arg(
         long,
         global = true,
