@@ -447,6 +447,13 @@ impl Store {
         .load(&mut *conn)
         .await?;
         let mut done = Vec::new();
+        if !stale.is_empty() {
+            // Throttled as autovacuum throttles itself (autovacuum_vacuum_cost_delay 2 ms):
+            // upkeep must not take the I/O and CPU the requests need.
+            diesel::sql_query("SET vacuum_cost_delay = '2ms'")
+                .execute(&mut *conn)
+                .await?;
+        }
         for t in stale {
             // Names come from the fixed list above, never from input.
             if let Some(name) = ANALYZED_TABLES.iter().find(|n| **n == t.relname) {
