@@ -16,19 +16,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("/scim/v2")
                 .wrap(ErrorHandlers::new().default_handler(scim_error_body))
-                .service(
-                    web::resource("/ServiceProviderConfig")
-                        .route(web::get().to(discovery::service_provider_config)),
-                )
-                .service(
-                    web::resource("/ResourceTypes").route(web::get().to(discovery::resource_types)),
-                )
-                .service(
-                    web::resource("/ResourceTypes/{id}")
-                        .route(web::get().to(discovery::resource_type)),
-                )
-                .service(web::resource("/Schemas").route(web::get().to(discovery::schemas)))
-                .service(web::resource("/Schemas/{id}").route(web::get().to(discovery::schema)))
+                // Resources are tried in order, and each `{id}` pattern is a regex match: the
+                // hot Users and Groups routes come first, discovery after them.
                 .service(
                     web::resource("/Users")
                         .route(web::get().to(scim::list_users))
@@ -57,6 +46,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(web::patch().to(scim::patch_group))
                         .route(web::delete().to(scim::delete_group)),
                 )
+                .service(
+                    web::resource("/ServiceProviderConfig")
+                        .route(web::get().to(discovery::service_provider_config)),
+                )
+                .service(
+                    web::resource("/ResourceTypes").route(web::get().to(discovery::resource_types)),
+                )
+                .service(
+                    web::resource("/ResourceTypes/{id}")
+                        .route(web::get().to(discovery::resource_type)),
+                )
+                .service(web::resource("/Schemas").route(web::get().to(discovery::schemas)))
+                .service(web::resource("/Schemas/{id}").route(web::get().to(discovery::schema)))
                 .service(web::resource("/Bulk").route(web::post().to(scim::bulk)))
                 .service(web::resource("/.search").route(web::post().to(scim::search_root)))
                 .service(web::resource("/Me").to(scim::me))

@@ -165,19 +165,19 @@ impl Projection {
         resource: &mut Map<String, Value>,
     ) {
         let core = registry.core_schema(kind);
-        // `shift_remove`, not `remove`: with preserve_order, `remove` swaps the last key into
-        // the hole and the rendered attribute order would change.
-        let keys: Vec<String> = resource.keys().cloned().collect();
-        for key in keys {
+        let common = registry.common();
+        // `retain` keeps the order of what stays (with preserve_order, `remove` would swap
+        // the last key into the hole) and removes in one pass, without copying the keys.
+        resource.retain(|key, value| {
             if key == "schemas" {
-                continue;
+                return true;
             }
             if let Some(ext) = registry
                 .extensions(kind)
-                .find(|e| e.id.eq_ignore_ascii_case(&key))
+                .find(|e| e.id.eq_ignore_ascii_case(key))
             {
-                let keep = match resource.get_mut(&key) {
-                    Some(Value::Object(obj)) => {
+                return match value {
+                    Value::Object(obj) => {
                         self.filter_object(obj, |name| {
                             ext.attr(name)
                                 .map(|d| (Some(ext.id.as_str()), Some(ext.id.as_str()), d))
@@ -187,20 +187,13 @@ impl Projection {
                     // A canonical resource always holds an object here; anything else is noise.
                     _ => false,
                 };
-                if !keep {
-                    resource.shift_remove(&key);
-                }
-                continue;
             }
-            let common = registry.common();
             let def = core
-                .attr(&key)
+                .attr(key)
                 .map(|d| (None, Some(core.id.as_str()), d))
-                .or_else(|| crate::scim::schema::find(common, &key).map(|d| (None, None, d)));
-            if !self.keep_entry(resource, &key, def) {
-                resource.shift_remove(&key);
-            }
-        }
+                .or_else(|| crate::scim::schema::find(common, key).map(|d| (None, None, d)));
+            self.keep_value(value, def)
+        });
         fix_schemas(registry, kind, resource);
     }
 
@@ -209,19 +202,14 @@ impl Projection {
     where
         F: Fn(&str) -> Option<(Option<&'a str>, Option<&'a str>, &'a AttributeDef)>,
     {
-        let keys: Vec<String> = obj.keys().cloned().collect();
-        for key in keys {
-            if !self.keep_entry(obj, &key, lookup(&key)) {
-                obj.shift_remove(&key);
-            }
-        }
+        obj.retain(|key, value| self.keep_value(value, lookup(key)));
     }
 
-    /// Decide on `obj[key]`, filtering its sub-attributes in place; false means remove it.
-    fn keep_entry(
+    /// Decide on one attribute's value, filtering its sub-attributes in place; false means
+    /// remove it.
+    fn keep_value(
         &self,
-        obj: &mut Map<String, Value>,
-        key: &str,
+        value: &mut Value,
         def: Option<(Option<&str>, Option<&str>, &AttributeDef)>,
     ) -> bool {
         let Some((ext, schema, def)) = def else {
@@ -231,10 +219,7 @@ impl Projection {
         };
         match self.decide(ext, schema, &def.name, def.returned) {
             Decision::Drop => false,
-            Decision::Keep(rule) => match obj.get_mut(key) {
-                Some(value) => filter_value(def, &rule, value),
-                None => false,
-            },
+            Decision::Keep(rule) => filter_value(def, &rule, value),
         }
     }
 

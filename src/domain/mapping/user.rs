@@ -132,19 +132,26 @@ fn typed_entry(doc: &Map<String, Value>, attr: &str, kind: &str) -> Option<Strin
 }
 
 /// Render an account as a full SCIM User (before projection).
-pub fn render(rec: &AccountRecord, base_url: &str, groups_loaded: bool) -> Map<String, Value> {
+/// Takes the record by value: its stored document's values move into the answer uncopied.
+pub fn render(rec: AccountRecord, base_url: &str, groups_loaded: bool) -> Map<String, Value> {
     let id = rec.id.to_string();
+    let doc = rec.doc;
     let mut out = Map::new();
     let mut schemas = vec![Value::from(USER_SCHEMA)];
-    if rec.doc.contains_key(ENTERPRISE_SCHEMA) {
+    if doc.contains_key(ENTERPRISE_SCHEMA) {
         schemas.push(ENTERPRISE_SCHEMA.into());
     }
     schemas.push(OPERATOR_SCHEMA.into());
     out.insert("schemas".into(), Value::Array(schemas));
     out.insert("id".into(), Value::String(id.clone()));
-    for (k, v) in &rec.doc {
-        if k != "schemas" && k != OPERATOR_SCHEMA {
-            out.insert(k.clone(), v.clone());
+    let mut ext = Map::new();
+    for (k, v) in doc {
+        if k == OPERATOR_SCHEMA {
+            if let Value::Object(e) = v {
+                ext = e;
+            }
+        } else if k != "schemas" {
+            out.insert(k, v);
         }
     }
     if groups_loaded && !rec.groups.is_empty() {
@@ -162,13 +169,7 @@ pub fn render(rec: &AccountRecord, base_url: &str, groups_loaded: bool) -> Map<S
             .collect();
         out.insert("groups".into(), Value::Array(groups));
     }
-    let mut ext = rec
-        .doc
-        .get(OPERATOR_SCHEMA)
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    ext.insert("status".into(), Value::String(rec.status.clone()));
+    ext.insert("status".into(), Value::String(rec.status));
     out.insert(OPERATOR_SCHEMA.into(), Value::Object(ext));
     let meta = Meta {
         resource_type: "User",

@@ -182,7 +182,7 @@ impl<D: Directory> Provisioning<D> {
                     &plan,
                     listing,
                     |r: &GroupRecord| (r.created_at.timestamp_micros(), r.id.to_string()),
-                    |r| render(r, &self.base_url),
+                    |r| render(&r, &self.base_url),
                 ))
             })
             .await?;

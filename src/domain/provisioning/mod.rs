@@ -177,7 +177,7 @@ impl<D: Directory> Provisioning<D> {
         plan: &ListPlan,
         listing: Listing<T>,
         key: impl Fn(&T) -> (i64, String),
-        render: impl Fn(&T) -> Map<String, Value>,
+        render: impl Fn(T) -> Map<String, Value>,
     ) -> Value {
         let Listing { mut items, total } = listing;
         let mut next = None;
@@ -192,7 +192,7 @@ impl<D: Directory> Provisioning<D> {
             }
         }
         let resources: Vec<Value> = items
-            .iter()
+            .into_iter()
             .map(|item| {
                 let mut r = render(item);
                 plan.projection.apply(&self.registry, kind, &mut r);

@@ -64,7 +64,7 @@ impl<D: Directory> Provisioning<D> {
 
     fn render_user(
         &self,
-        rec: &AccountRecord,
+        rec: AccountRecord,
         projection: &Projection,
         groups_loaded: bool,
     ) -> Rendered {
@@ -97,7 +97,7 @@ impl<D: Directory> Provisioning<D> {
                     event,
                 )
                 .await?;
-            Ok(self.render_user(&rec, &Projection::all(), false))
+            Ok(self.render_user(rec, &Projection::all(), false))
         })
         .await
     }
@@ -118,7 +118,8 @@ impl<D: Directory> Provisioning<D> {
                     .get_account(ctx.tenant, id, with_groups)
                     .await?
                     .ok_or_else(|| DomainError::NotFound(format!("User {raw_id}")))?;
-                Ok((self.render_user(&rec, projection, with_groups), rec.version))
+                let version = rec.version;
+                Ok((self.render_user(rec, projection, with_groups), version))
             })
             .await?;
         self.record_read(ctx, KIND, Some(raw_id.to_string()), 200);
@@ -181,7 +182,7 @@ impl<D: Directory> Provisioning<D> {
                 .await?;
             // RFC 7644 3.5.1: the answer is the full resource, groups included (read with
             // the row by `update_account`).
-            Ok(self.render_user(&rec, &Projection::all(), true))
+            Ok(self.render_user(rec, &Projection::all(), true))
         })
         .await
     }
@@ -228,7 +229,8 @@ impl<D: Directory> Provisioning<D> {
                 .await?;
             // The groups came with the row read by `update_account`.
             let with_groups = projection.wants(None, "groups");
-            Ok((self.render_user(&rec, projection, with_groups), rec.version))
+            let version = rec.version;
+            Ok((self.render_user(rec, projection, with_groups), version))
         })
         .await
     }
