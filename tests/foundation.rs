@@ -85,6 +85,123 @@ on_both!(
     }
 );
 
+/// Events recorded for a client, by outcome.
+async fn events_of_client(app: &TestApp, client: &str) -> Vec<(String, i32)> {
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    use scim_connector::store::schema::sync_events;
+    app.store.flush_events().await;
+    let client = client.to_string();
+    let rows: Result<Vec<(String, i32)>, scim_connector::store::error::StoreError> = async {
+        Ok(scim_connector::with_conn!(app.store, |c, _d| {
+            sync_events::table
+                .filter(sync_events::client_id.eq(&client))
+                .select((sync_events::action, sync_events::status))
+                .order(sync_events::id)
+                .load(c)
+                .await?
+        }))
+    }
+    .await;
+    rows.expect("events")
+}
+
+on_both!(
+    reads_carry_the_token_check_and_a_revoked_token_reads_nothing,
+    async |app: TestApp| {
+        // Reads make the token's database check in the read's own round trip; whatever the
+        // read would have answered (200, 304, 400, 404), a revoked token gets 401 and leaves
+        // no sync event.
+        let now = chrono::Utc::now();
+        let (client, token) =
+            scim_connector::app::issue_token(&app.store, &app.signer, app.tenant, "entra", now)
+                .await
+                .unwrap();
+        let id = app.create_user(user("gate-user")).await;
+        let group = app
+            .req(
+                "POST",
+                "Groups",
+                Some(
+                    json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                            "displayName": "Gate"}),
+                ),
+            )
+            .await;
+        assert_eq!(group.status, 201, "{}", group.body);
+        let gid = group.body["id"].as_str().unwrap().to_string();
+        let reads = [
+            format!("Users/{id}"),
+            "Users?filter=userName%20eq%20%22gate-user%22".to_string(),
+            "Users?startIndex=1&count=10".to_string(),
+            format!("Groups/{gid}"),
+            "Groups?filter=displayName%20eq%20%22Gate%22".to_string(),
+        ];
+        for path in &reads {
+            let r = app.req_with("GET", path, None, &token, &[]).await;
+            assert_eq!(r.status, 200, "{path}: {}", r.body);
+        }
+        let refused = [
+            ("Users?filter=userName%20eq", 400),
+            ("Users/00000000-0000-0000-0000-000000000000", 404),
+            ("Users/not-an-id", 404),
+            ("Groups?attributes=members.nope.deeper", 400),
+        ];
+        for (path, status) in refused {
+            let r = app.req_with("GET", path, None, &token, &[]).await;
+            assert_eq!(r.status, status, "{path}: {}", r.body);
+        }
+        let before = events_of_client(&app, &client.id.to_string()).await;
+        assert_eq!(
+            before.iter().filter(|(a, _)| a == "read").count(),
+            reads.len(),
+            "one read event per read: {before:?}"
+        );
+        assert!(
+            before.iter().any(|(a, s)| a == "rejected" && *s == 400),
+            "{before:?}"
+        );
+
+        app.store
+            .revoke_client(app.tenant, "entra", now.timestamp_micros())
+            .await
+            .unwrap();
+        for path in reads.iter().map(String::as_str).chain(refused.map(|r| r.0)) {
+            let r = app.req_with("GET", path, None, &token, &[]).await;
+            assert_eq!(r.status, 401, "{path}: {}", r.body);
+            assert_eq!(r.body["status"], "401");
+            assert!(
+                r.body.get("Resources").is_none() && r.body.get("userName").is_none(),
+                "{path}: nothing read may leave: {}",
+                r.body
+            );
+        }
+        // The If-None-Match short cut (304) is refused as well.
+        let etag = app.req("GET", &format!("Users/{id}"), None).await;
+        let etag = etag.header("etag").unwrap();
+        let r = app
+            .req_with(
+                "GET",
+                &format!("Users/{id}"),
+                None,
+                &token,
+                &[("If-None-Match", etag.as_str())],
+            )
+            .await;
+        assert_eq!(r.status, 401);
+        assert_eq!(
+            events_of_client(&app, &client.id.to_string()).await,
+            before,
+            "a revoked token leaves no event"
+        );
+        // The live token still reads.
+        assert_eq!(
+            app.req("GET", &format!("Users/{id}"), None).await.status,
+            200
+        );
+    }
+);
+
 on_both!(errors_are_scim_bodies, async |app: TestApp| {
     let r = app.req("GET", "NoSuchThing", None).await;
     assert_eq!(r.status, 404);

@@ -12,6 +12,7 @@ use crate::domain::error::DomainError;
 use crate::domain::ids::{AccountId, GroupId, TenantId};
 use crate::domain::query::ListQuery;
 use crate::domain::sync::SyncEvent;
+use crate::domain::tenant::AuthGate;
 
 /// What an update closure decided: the new state (None = nothing to write) and its event.
 #[derive(Debug)]
@@ -42,8 +43,28 @@ pub struct Listing<T> {
     pub total: Option<i64>,
 }
 
+/// Whose read this is: the tenant, and the request's token check still to be made, which the
+/// store carries in the read's own round trip (see [`AuthGate`]).
+#[derive(Debug, Clone, Copy)]
+pub struct ReadScope<'a> {
+    /// Tenant.
+    pub tenant: TenantId,
+    /// The open token check, if any.
+    pub gate: Option<&'a AuthGate>,
+}
+
+impl From<TenantId> for ReadScope<'_> {
+    fn from(tenant: TenantId) -> Self {
+        ReadScope { tenant, gate: None }
+    }
+}
+
 /// Storage of accounts, groups and sync events, per tenant.
 pub trait Directory: Send + Sync + 'static {
+    /// Make a token check no read made: look the client up and decide the gate
+    /// (Unauthorized when it refuses). Nothing to do when the gate is already decided.
+    fn settle_gate(&self, gate: &AuthGate) -> impl Future<Output = Result<(), DomainError>> + Send;
+
     /// The tenant's skill catalog.
     fn skill_catalog(
         &self,
@@ -63,7 +84,7 @@ pub trait Directory: Send + Sync + 'static {
     /// A live (not soft-deleted) account; groups loaded when asked.
     fn get_account(
         &self,
-        tenant: TenantId,
+        scope: ReadScope<'_>,
         id: AccountId,
         with_groups: bool,
     ) -> impl Future<Output = Result<Option<AccountRecord>, DomainError>> + Send;
@@ -78,7 +99,7 @@ pub trait Directory: Send + Sync + 'static {
     /// Live accounts matching a query.
     fn list_accounts(
         &self,
-        tenant: TenantId,
+        scope: ReadScope<'_>,
         query: &ListQuery,
         with_groups: bool,
     ) -> impl Future<Output = Result<Listing<AccountRecord>, DomainError>> + Send;
@@ -123,7 +144,7 @@ pub trait Directory: Send + Sync + 'static {
     /// A live group; members loaded only when asked.
     fn get_group(
         &self,
-        tenant: TenantId,
+        scope: ReadScope<'_>,
         id: GroupId,
         members: MemberLoad,
     ) -> impl Future<Output = Result<Option<GroupRecord>, DomainError>> + Send;
@@ -131,7 +152,7 @@ pub trait Directory: Send + Sync + 'static {
     /// Live groups matching a query.
     fn list_groups(
         &self,
-        tenant: TenantId,
+        scope: ReadScope<'_>,
         query: &ListQuery,
         members: MemberLoad,
     ) -> impl Future<Output = Result<Listing<GroupRecord>, DomainError>> + Send;

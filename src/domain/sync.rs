@@ -95,6 +95,19 @@ pub struct RequestCtx {
     pub path: String,
     /// When the request arrived.
     pub started: std::time::Instant,
+    /// The token check still to be made (reads make it in their own round trip); None when
+    /// the request was checked before it reached the domain, or is not a SCIM client's.
+    pub gate: Option<std::sync::Arc<crate::domain::tenant::AuthGate>>,
+}
+
+impl RequestCtx {
+    /// The scope of this request's reads: its tenant and its open token check.
+    pub fn read_scope(&self) -> crate::domain::directory::ReadScope<'_> {
+        crate::domain::directory::ReadScope {
+            tenant: self.tenant,
+            gate: self.gate.as_deref(),
+        }
+    }
 }
 
 /// One recorded request.

@@ -40,6 +40,75 @@ pub struct ScimClient {
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
+/// A bearer token whose signature holds and whose client row is still to be checked.
+///
+/// design.md section 6: every request checks its token against the database, so a revocation
+/// holds at once on every replica. A read carries that check in its own round trip: the store
+/// sends the client lookup pipelined just before the read on the same connection and decides
+/// the gate from it before the read's answer is used ([`AuthGate::decide`]). Whatever request
+/// work ends with the gate still open has it checked then (`Directory::settle_gate`), so no
+/// answer and no sync event leaves for a revoked token.
+#[derive(Debug)]
+pub struct AuthGate {
+    /// Tenant the token names.
+    pub tenant: TenantId,
+    /// Client the token names.
+    pub client: ClientId,
+    /// SHA-256 of the token, hex.
+    pub token_hash: String,
+    /// When the request arrived (µs since the epoch): the client's last use.
+    pub at: i64,
+    verdict: std::sync::OnceLock<bool>,
+}
+
+impl AuthGate {
+    /// A gate for a token of `client` of `tenant` with this hash, not yet checked.
+    pub fn new(tenant: TenantId, client: ClientId, token_hash: String, at: i64) -> Self {
+        AuthGate {
+            tenant,
+            client,
+            token_hash,
+            at,
+            verdict: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Whether the client row is still to be checked.
+    pub fn is_open(&self) -> bool {
+        self.verdict.get().is_none()
+    }
+
+    /// The verdict so far: None while open.
+    pub fn verdict(&self) -> Option<Result<(), DomainError>> {
+        self.verdict.get().map(|ok| Self::result(*ok))
+    }
+
+    /// Decide from the client row as read (None: no such client). The first decision stands.
+    /// Ok(true) when the client's last use is over a minute old and is due to be recorded.
+    pub fn decide(&self, client: Option<&ScimClient>) -> Result<bool, DomainError> {
+        let ok = client.is_some_and(|c| {
+            c.id == self.client
+                && c.tenant == self.tenant
+                && c.revoked_at.is_none()
+                && digest_eq(&c.token_hash, &self.token_hash)
+        });
+        Self::result(*self.verdict.get_or_init(|| ok))?;
+        Ok(client
+            .and_then(|c| c.last_used_at)
+            .is_none_or(|t| self.at - t.timestamp_micros() > 60_000_000))
+    }
+
+    fn result(ok: bool) -> Result<(), DomainError> {
+        if ok {
+            Ok(())
+        } else {
+            Err(DomainError::Unauthorized(
+                "the bearer token is revoked or unknown".into(),
+            ))
+        }
+    }
+}
+
 /// Claims of a SCIM bearer token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TokenClaims {

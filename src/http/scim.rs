@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::domain::listing::{AcrossTypes, filter_across_types};
 use crate::domain::provisioning::Rendered;
 use crate::http::AppState;
-use crate::http::auth::Authed;
+use crate::http::auth::{Authed, ReadAuthed};
 use crate::http::error::{ApiError, SCIM_CONTENT_TYPE};
 use crate::scim::error::ScimError;
 use crate::scim::projection::Projection;
@@ -121,24 +121,30 @@ pub async fn create_user(
 /// `GET /Users/{id}`.
 pub async fn get_user(
     state: web::Data<AppState>,
-    auth: Authed,
+    auth: ReadAuthed,
     req: HttpRequest,
     id: web::Path<String>,
     q: Query,
 ) -> Result<HttpResponse, ApiError> {
-    let proj = projection(&state, ResourceKind::User, &q)?;
-    let (body, version) = state.prov.get_user(&auth.0, &id, &proj).await?;
-    Ok(conditional_get(&req, body, version))
+    auth.answer(&state, async {
+        let proj = projection(&state, ResourceKind::User, &q)?;
+        let (body, version) = state.prov.get_user(auth.ctx(), &id, &proj).await?;
+        Ok(conditional_get(&req, body, version))
+    })
+    .await
 }
 
 /// `GET /Users`.
 pub async fn list_users(
     state: web::Data<AppState>,
-    auth: Authed,
+    auth: ReadAuthed,
     q: Query,
 ) -> Result<HttpResponse, ApiError> {
-    let params = ListParams::from_query(&q)?;
-    Ok(list(state.prov.list_users(&auth.0, &params).await?))
+    auth.answer(&state, async {
+        let params = ListParams::from_query(&q)?;
+        Ok(list(state.prov.list_users(auth.ctx(), &params).await?))
+    })
+    .await
 }
 
 /// `POST /Users/.search`.
@@ -215,24 +221,30 @@ pub async fn create_group(
 /// `GET /Groups/{id}`.
 pub async fn get_group(
     state: web::Data<AppState>,
-    auth: Authed,
+    auth: ReadAuthed,
     req: HttpRequest,
     id: web::Path<String>,
     q: Query,
 ) -> Result<HttpResponse, ApiError> {
-    let proj = projection(&state, ResourceKind::Group, &q)?;
-    let (body, version) = state.prov.get_group(&auth.0, &id, &proj).await?;
-    Ok(conditional_get(&req, body, version))
+    auth.answer(&state, async {
+        let proj = projection(&state, ResourceKind::Group, &q)?;
+        let (body, version) = state.prov.get_group(auth.ctx(), &id, &proj).await?;
+        Ok(conditional_get(&req, body, version))
+    })
+    .await
 }
 
 /// `GET /Groups`.
 pub async fn list_groups(
     state: web::Data<AppState>,
-    auth: Authed,
+    auth: ReadAuthed,
     q: Query,
 ) -> Result<HttpResponse, ApiError> {
-    let params = ListParams::from_query(&q)?;
-    Ok(list(state.prov.list_groups(&auth.0, &params).await?))
+    auth.answer(&state, async {
+        let params = ListParams::from_query(&q)?;
+        Ok(list(state.prov.list_groups(auth.ctx(), &params).await?))
+    })
+    .await
 }
 
 /// `POST /Groups/.search`.

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use crate::domain::account::{AccountRecord, AccountWrite, DEFAULT_STATUS, GroupRef, fold};
-use crate::domain::directory::{Decision, Listing};
+use crate::domain::directory::{Decision, Listing, ReadScope};
 use crate::domain::error::DomainError;
 use crate::domain::ids::{AccountId, GroupId, TenantId};
 use crate::domain::mapping::user::has_skills;
@@ -17,7 +17,7 @@ use crate::store::filter_sql::Table;
 use crate::store::list_sql::{list_sql, prepared_shape, total_from_page, user_with_groups_sql};
 use crate::store::models::{UserRow, UserWithGroups};
 use crate::store::schema::{groups, memberships, user_skills, users};
-use crate::{with_conn, with_tx};
+use crate::{with_conn, with_read_conn, with_tx};
 
 /// How often a read-modify-write is retried after losing a race.
 pub const MAX_ATTEMPTS: usize = 30;
@@ -137,20 +137,20 @@ impl Store {
     /// See `Directory::get_account`.
     pub async fn get_account_impl(
         &self,
-        tenant: TenantId,
+        scope: ReadScope<'_>,
         id: AccountId,
         with_groups: bool,
     ) -> Result<Option<AccountRecord>, StoreError> {
-        let (id_s, tenant_s) = (id.to_string(), tenant.to_string());
+        let (id_s, tenant_s) = (id.to_string(), scope.tenant.to_string());
         if with_groups {
             // The row and its groups in one statement, kept prepared.
             let sql = user_with_groups_sql(self.dialect(), &tenant_s, &id_s);
-            let row: Option<UserWithGroups> = with_conn!(self, |c, _d| {
+            let row: Option<UserWithGroups> = with_read_conn!(self, scope, |c, _d| {
                 sql.query(true).get_result(c).await.optional()?
             });
             return Ok(row.map(UserWithGroups::into_record));
         }
-        let row: Option<UserRow> = with_conn!(self, |c, _d| {
+        let row: Option<UserRow> = with_read_conn!(self, scope, |c, _d| {
             users::table
                 .filter(users::id.eq(&id_s))
                 .filter(users::tenant_id.eq(&tenant_s))
@@ -211,42 +211,43 @@ impl Store {
     /// See `Directory::list_accounts`.
     pub async fn list_accounts_impl(
         &self,
-        tenant: TenantId,
+        scope: ReadScope<'_>,
         query: &ListQuery,
         with_groups: bool,
     ) -> Result<Listing<AccountRecord>, StoreError> {
         let (page, count) = list_sql(
             self.dialect(),
             Table::Users,
-            &tenant.to_string(),
+            &scope.tenant.to_string(),
             query,
             with_groups,
         );
         let prepared = prepared_shape(query);
-        let (rows, total): (Vec<UserWithGroups>, Option<i64>) = with_conn!(self, |c, _d| {
-            let rows: Vec<UserWithGroups> = if with_groups {
-                page.query(prepared).load(c).await?
-            } else {
-                let rows: Vec<UserRow> = page.query(prepared).load(c).await?;
-                rows.into_iter()
-                    .map(|user| UserWithGroups {
-                        user,
-                        groups_json: None,
-                    })
-                    .collect()
-            };
-            let total = match count {
-                // A short page already tells the total: no COUNT round trip (the common
-                // `filter=userName eq "…"&startIndex=1&count=100` lookup of Okta and Entra).
-                Some(_) if let Some(n) = total_from_page(&query.page, rows.len()) => Some(n),
-                Some(q) => {
-                    let r: CountRow = q.query(prepared).get_result(c).await?;
-                    Some(r.n)
-                }
-                None => None,
-            };
-            (rows, total)
-        });
+        let (rows, total): (Vec<UserWithGroups>, Option<i64>) =
+            with_read_conn!(self, scope, |c, _d| {
+                let rows: Vec<UserWithGroups> = if with_groups {
+                    page.query(prepared).load(c).await?
+                } else {
+                    let rows: Vec<UserRow> = page.query(prepared).load(c).await?;
+                    rows.into_iter()
+                        .map(|user| UserWithGroups {
+                            user,
+                            groups_json: None,
+                        })
+                        .collect()
+                };
+                let total = match count {
+                    // A short page already tells the total: no COUNT round trip (the common
+                    // `filter=userName eq "…"&startIndex=1&count=100` lookup of Okta and Entra).
+                    Some(_) if let Some(n) = total_from_page(&query.page, rows.len()) => Some(n),
+                    Some(q) => {
+                        let r: CountRow = q.query(prepared).get_result(c).await?;
+                        Some(r.n)
+                    }
+                    None => None,
+                };
+                (rows, total)
+            });
         let items = rows.into_iter().map(UserWithGroups::into_record).collect();
         Ok(Listing { items, total })
     }

@@ -5,9 +5,10 @@ use diesel_async::RunQueryDsl;
 
 use crate::domain::account::fold;
 use crate::domain::clock::from_micros;
+use crate::domain::directory::ReadScope;
 use crate::domain::error::DomainError;
 use crate::domain::ids::{ClientId, TenantId};
-use crate::domain::tenant::{ScimClient, Tenant};
+use crate::domain::tenant::{AuthGate, ScimClient, Tenant};
 use crate::store::Store;
 use crate::store::error::StoreError;
 use crate::store::schema::{role_mappings, scim_clients, settings, skills, tenants};
@@ -17,7 +18,8 @@ use crate::with_conn;
 pub const SIGNING_KEY: &str = "token_signing_key";
 
 type TenantTuple = (String, String, String, i64);
-type ClientTuple = (
+/// A client row as selected by [`CLIENT_COLUMNS`].
+pub type ClientTuple = (
     String,
     String,
     String,
@@ -48,15 +50,7 @@ fn client_of(c: ClientTuple) -> Option<ScimClient> {
     })
 }
 
-const CLIENT_COLUMNS: (
-    scim_clients::id,
-    scim_clients::tenant_id,
-    scim_clients::name,
-    scim_clients::token_hash,
-    scim_clients::created_at,
-    scim_clients::revoked_at,
-    scim_clients::last_used_at,
-) = (
+type ClientColumns = (
     scim_clients::id,
     scim_clients::tenant_id,
     scim_clients::name,
@@ -65,6 +59,42 @@ const CLIENT_COLUMNS: (
     scim_clients::revoked_at,
     scim_clients::last_used_at,
 );
+
+const CLIENT_COLUMNS: ClientColumns = (
+    scim_clients::id,
+    scim_clients::tenant_id,
+    scim_clients::name,
+    scim_clients::token_hash,
+    scim_clients::created_at,
+    scim_clients::revoked_at,
+    scim_clients::last_used_at,
+);
+
+/// The lookup of one client by id (the token check).
+fn client_lookup(
+    id: ClientId,
+) -> diesel::dsl::Select<diesel::dsl::Find<scim_clients::table, String>, ClientColumns> {
+    scim_clients::table
+        .find(id.to_string())
+        .select(CLIENT_COLUMNS)
+}
+
+/// The token check's client lookup on a shared PostgreSQL connection (so that it can be
+/// pipelined with a read: see [`with_read_conn!`](crate::with_read_conn)).
+pub async fn lookup_client_pg(
+    mut conn: &diesel_async::AsyncPgConnection,
+    id: ClientId,
+) -> Result<Option<ClientTuple>, StoreError> {
+    Ok(client_lookup(id).first(&mut conn).await.optional()?)
+}
+
+/// The token check's client lookup on a SQLite connection.
+pub async fn lookup_client_sqlite(
+    conn: &mut crate::store::SqliteConn,
+    id: ClientId,
+) -> Result<Option<ClientTuple>, StoreError> {
+    Ok(client_lookup(id).first(conn).await.optional()?)
+}
 
 impl Store {
     /// The stored setting, or `value` stored now if there is none (first writer wins, so
@@ -231,6 +261,36 @@ impl Store {
             .await?;
             Ok(n)
         })
+    }
+
+    /// Decide a token check from the client row read for it: Ok(true) when the client's use
+    /// is due to be recorded ([`Store::record_client_use`], called once no connection is
+    /// held: with every connection of a small pool held by requests waiting for one more,
+    /// nothing would move).
+    pub fn decide_gate(gate: &AuthGate, row: Option<ClientTuple>) -> Result<bool, StoreError> {
+        let client = row.and_then(client_of);
+        Ok(gate.decide(client.as_ref())?)
+    }
+
+    /// Record a token's use (the client's `last_used_at`, at most once a minute).
+    pub async fn record_client_use(&self, gate: &AuthGate) {
+        if let Err(e) = self.touch_client(gate.client, gate.at).await {
+            tracing::warn!(error = %e, "could not record client use");
+        }
+    }
+
+    /// Make a token check no read carried: look the client up and decide.
+    pub async fn settle_gate(&self, gate: &AuthGate) -> Result<(), StoreError> {
+        if !gate.is_open() {
+            return gate.verdict().unwrap_or(Ok(())).map_err(StoreError::from);
+        }
+        // The same path as a read that carries the check, with nothing else to read.
+        let scope = ReadScope {
+            tenant: gate.tenant,
+            gate: Some(gate),
+        };
+        crate::with_read_conn!(self, scope, |_c, _d| ());
+        Ok(())
     }
 
     /// Record use of a client, at most once a minute (keeps the hot path nearly write-free).

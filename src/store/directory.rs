@@ -5,14 +5,19 @@ use chrono::{DateTime, Utc};
 use crate::domain::account::{
     AccountRecord, AccountWrite, GroupRecord, GroupRef, GroupWrite, MemberChange, MemberLoad,
 };
-use crate::domain::directory::{Decision, Directory, GroupDecision, Listing};
+use crate::domain::directory::{Decision, Directory, GroupDecision, Listing, ReadScope};
 use crate::domain::error::DomainError;
 use crate::domain::ids::{AccountId, GroupId, TenantId};
 use crate::domain::query::ListQuery;
 use crate::domain::sync::SyncEvent;
+use crate::domain::tenant::AuthGate;
 use crate::store::Store;
 
 impl Directory for Store {
+    async fn settle_gate(&self, gate: &AuthGate) -> Result<(), DomainError> {
+        Ok(self.settle_gate(gate).await?)
+    }
+
     async fn skill_catalog(&self, tenant: TenantId) -> Result<Vec<String>, DomainError> {
         Ok(self.list_skills(tenant).await?)
     }
@@ -32,11 +37,11 @@ impl Directory for Store {
 
     async fn get_account(
         &self,
-        tenant: TenantId,
+        scope: ReadScope<'_>,
         id: AccountId,
         with_groups: bool,
     ) -> Result<Option<AccountRecord>, DomainError> {
-        Ok(self.get_account_impl(tenant, id, with_groups).await?)
+        Ok(self.get_account_impl(scope, id, with_groups).await?)
     }
 
     async fn account_groups(
@@ -49,11 +54,11 @@ impl Directory for Store {
 
     async fn list_accounts(
         &self,
-        tenant: TenantId,
+        scope: ReadScope<'_>,
         query: &ListQuery,
         with_groups: bool,
     ) -> Result<Listing<AccountRecord>, DomainError> {
-        Ok(self.list_accounts_impl(tenant, query, with_groups).await?)
+        Ok(self.list_accounts_impl(scope, query, with_groups).await?)
     }
 
     async fn update_account<F>(
@@ -113,20 +118,20 @@ impl Directory for Store {
 
     async fn get_group(
         &self,
-        tenant: TenantId,
+        scope: ReadScope<'_>,
         id: GroupId,
         members: MemberLoad,
     ) -> Result<Option<GroupRecord>, DomainError> {
-        Ok(self.get_group_impl(tenant, id, members).await?)
+        Ok(self.get_group_impl(scope, id, members).await?)
     }
 
     async fn list_groups(
         &self,
-        tenant: TenantId,
+        scope: ReadScope<'_>,
         query: &ListQuery,
         members: MemberLoad,
     ) -> Result<Listing<GroupRecord>, DomainError> {
-        Ok(self.list_groups_impl(tenant, query, members).await?)
+        Ok(self.list_groups_impl(scope, query, members).await?)
     }
 
     async fn update_group<F>(

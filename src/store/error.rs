@@ -30,6 +30,18 @@ impl StoreError {
         StoreError::Pool(e.to_string())
     }
 
+    /// Whether the query never reached the database or its connection is gone (closed,
+    /// reset): the connection is to be replaced.
+    pub fn is_disconnect(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Db(DieselError::DatabaseError(
+                DatabaseErrorKind::UnableToSendCommand | DatabaseErrorKind::ClosedConnection,
+                _
+            ))
+        )
+    }
+
     /// Whether retrying the whole transaction may succeed (lost race, serialization failure).
     pub fn is_retryable(&self) -> bool {
         matches!(

@@ -93,11 +93,108 @@ pub trait EventBatchWriter {
 
 impl EventBatchWriter for AsyncPgConnection {
     async fn write_event_rows(&mut self, rows: &[NewSyncEvent]) -> Result<(), StoreError> {
-        // One multi-row INSERT.
-        diesel::insert_into(sync_events::table)
-            .values(rows)
-            .execute(self)
-            .await?;
+        EventColumns::of(rows).execute(self).await?;
+        Ok(())
+    }
+}
+
+/// Event rows as one array per column, inserted by one statement of fixed text
+/// (`INSERT … SELECT * FROM unnest($1, …, $16)`): PostgreSQL parses and plans it once per
+/// connection, where a multi-row `VALUES` has new text, and a new parse of hundreds of
+/// parameters, for every batch size.
+#[derive(Debug, Default)]
+struct EventColumns {
+    id: Vec<String>,
+    tenant_id: Vec<String>,
+    client_id: Vec<Option<String>>,
+    at: Vec<i64>,
+    method: Vec<String>,
+    path: Vec<String>,
+    resource_type: Vec<Option<String>>,
+    resource_id: Vec<Option<String>>,
+    action: Vec<String>,
+    outcome: Vec<String>,
+    status: Vec<i32>,
+    scim_type: Vec<Option<String>>,
+    detail: Vec<Option<String>>,
+    coercions: Vec<Option<String>>,
+    duration_us: Vec<i64>,
+    actor: Vec<Option<String>>,
+}
+
+impl EventColumns {
+    fn of(rows: &[NewSyncEvent]) -> Self {
+        let mut c = EventColumns::default();
+        for r in rows {
+            c.id.push(r.id.clone());
+            c.tenant_id.push(r.tenant_id.clone());
+            c.client_id.push(r.client_id.clone());
+            c.at.push(r.at);
+            c.method.push(r.method.clone());
+            c.path.push(r.path.clone());
+            c.resource_type.push(r.resource_type.clone());
+            c.resource_id.push(r.resource_id.clone());
+            c.action.push(r.action.clone());
+            c.outcome.push(r.outcome.clone());
+            c.status.push(r.status);
+            c.scim_type.push(r.scim_type.clone());
+            c.detail.push(r.detail.clone());
+            c.coercions.push(r.coercions.clone());
+            c.duration_us.push(r.duration_us);
+            c.actor.push(r.actor.clone());
+        }
+        c
+    }
+}
+
+impl diesel::query_builder::QueryId for EventColumns {
+    type QueryId = EventColumns;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for EventColumns {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> QueryResult<()> {
+        use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text};
+        out.push_sql(
+            "INSERT INTO sync_events (id, tenant_id, client_id, at, method, path, \
+             resource_type, resource_id, action, outcome, status, scim_type, detail, \
+             coercions, duration_us, actor) SELECT * FROM unnest(",
+        );
+        out.push_bind_param::<Array<Text>, _>(&self.id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.tenant_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.client_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.method)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.path)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.resource_type)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.resource_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.action)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.outcome)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Integer>, _>(&self.status)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.scim_type)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.detail)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.coercions)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.duration_us)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.actor)?;
+        out.push_sql(")");
         Ok(())
     }
 }

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::domain::account::{GroupRecord, GroupWrite, MemberChange, MemberLoad, MemberRef, fold};
-use crate::domain::directory::{GroupDecision, Listing};
+use crate::domain::directory::{GroupDecision, Listing, ReadScope};
 use crate::domain::error::DomainError;
 use crate::domain::ids::{AccountId, GroupId, TenantId};
 use crate::domain::query::ListQuery;
@@ -21,7 +21,7 @@ use crate::store::list_sql::{list_sql, prepared_shape, total_from_page};
 use crate::store::models::{GroupRow, NewMembership};
 use crate::store::schema::{groups, memberships, users};
 use crate::store::{SqliteConn, Store};
-use crate::{with_conn, with_tx};
+use crate::{with_conn, with_read_conn, with_tx};
 
 /// Ids per `IN (...)` list (SQLite allows 32,766 parameters per statement).
 pub(super) const CHUNK: usize = 5000;
@@ -269,12 +269,12 @@ impl Store {
     /// See `Directory::get_group`.
     pub async fn get_group_impl(
         &self,
-        tenant: TenantId,
+        scope: ReadScope<'_>,
         id: GroupId,
         members: MemberLoad,
     ) -> Result<Option<GroupRecord>, StoreError> {
-        let (id_s, tenant_s) = (id.to_string(), tenant.to_string());
-        let row: Option<GroupRow> = with_conn!(self, |c, _d| {
+        let (id_s, tenant_s) = (id.to_string(), scope.tenant.to_string());
+        let row: Option<GroupRow> = with_read_conn!(self, scope, |c, _d| {
             groups::table
                 .filter(groups::id.eq(&id_s))
                 .filter(groups::tenant_id.eq(&tenant_s))
@@ -295,19 +295,19 @@ impl Store {
     /// See `Directory::list_groups`.
     pub async fn list_groups_impl(
         &self,
-        tenant: TenantId,
+        scope: ReadScope<'_>,
         query: &ListQuery,
         members: MemberLoad,
     ) -> Result<Listing<GroupRecord>, StoreError> {
         let (page, count) = list_sql(
             self.dialect(),
             Table::Groups,
-            &tenant.to_string(),
+            &scope.tenant.to_string(),
             query,
             false,
         );
         let prepared = prepared_shape(query);
-        let (rows, total): (Vec<GroupRow>, Option<i64>) = with_conn!(self, |c, _d| {
+        let (rows, total): (Vec<GroupRow>, Option<i64>) = with_read_conn!(self, scope, |c, _d| {
             let rows: Vec<GroupRow> = page.query(prepared).load(c).await?;
             let total = match count {
                 // A short page already tells the total: no COUNT round trip (the common

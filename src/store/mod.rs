@@ -85,6 +85,9 @@ struct PgPoolsInner {
     per_thread: usize,
     pools:
         std::sync::Mutex<std::collections::HashMap<std::thread::ThreadId, Pool<AsyncPgConnection>>>,
+    shared: std::sync::Mutex<
+        std::collections::HashMap<std::thread::ThreadId, std::sync::Arc<AsyncPgConnection>>,
+    >,
 }
 
 impl PgPools {
@@ -95,6 +98,7 @@ impl PgPools {
                 url,
                 per_thread: per_thread.max(1),
                 pools: std::sync::Mutex::new(std::collections::HashMap::new()),
+                shared: std::sync::Mutex::new(std::collections::HashMap::new()),
             }),
         }
     }
@@ -125,6 +129,51 @@ impl PgPools {
             .map_err(StoreError::pool)?;
         pools.insert(thread, pool.clone());
         Ok(pool)
+    }
+
+    /// This thread's shared read connection (opened on first use).
+    ///
+    /// Reads outside a transaction need no connection of their own: tokio-postgres pipelines
+    /// the queries of every request that uses one connection at once, so the reads of all a
+    /// thread's concurrent requests reach PostgreSQL through one busy backend, many messages
+    /// per system call, instead of waking one idle backend per query. Transactions (every
+    /// write) keep taking a connection of their own from the pool.
+    pub async fn shared(&self) -> Result<std::sync::Arc<AsyncPgConnection>, StoreError> {
+        let thread = std::thread::current().id();
+        if let Some(c) = self.shared_slot()?.get(&thread) {
+            return Ok(c.clone());
+        }
+        let conn = AsyncPgConnection::establish(&self.inner.url)
+            .await
+            .map_err(StoreError::pool)?;
+        Ok(self
+            .shared_slot()?
+            .entry(thread)
+            .or_insert_with(|| std::sync::Arc::new(conn))
+            .clone())
+    }
+
+    /// Forget a shared read connection that failed to send a query (closed, broken): the
+    /// next read opens a new one.
+    pub fn forget_shared(&self, conn: &std::sync::Arc<AsyncPgConnection>) {
+        if let Ok(mut slots) = self.shared_slot() {
+            slots.retain(|_, c| !std::sync::Arc::ptr_eq(c, conn));
+        }
+    }
+
+    fn shared_slot(
+        &self,
+    ) -> Result<
+        std::sync::MutexGuard<
+            '_,
+            std::collections::HashMap<std::thread::ThreadId, std::sync::Arc<AsyncPgConnection>>,
+        >,
+        StoreError,
+    > {
+        self.inner
+            .shared
+            .lock()
+            .map_err(|_| StoreError::Pool("the shared connections are poisoned".into()))
     }
 
     /// A connection from this thread's pool.
@@ -230,6 +279,75 @@ macro_rules! with_tx {
             }
         }
     };
+}
+
+/// Run a read with a pooled connection, carrying the request's open token check (the
+/// [`ReadScope`](crate::domain::directory::ReadScope)'s [`AuthGate`](crate::domain::tenant::AuthGate))
+/// in the same round trip. On PostgreSQL the client lookup is sent just before the read's
+/// first query on the same connection: diesel-async pipelines queries whose futures are
+/// polled together, so both go out in one write and come back in one read. On SQLite the
+/// lookup runs first on the same connection. The read's result is given only once the gate
+/// has opened; a refused token ends the read with Unauthorized.
+#[macro_export]
+macro_rules! with_read_conn {
+    ($store:expr, $scope:expr, |$c:ident, $d:ident| $body:expr) => {{
+        let gate = $scope.gate.filter(|g| g.is_open());
+        let mut record_use = false;
+        let out = match &$store.pool {
+            $crate::store::DbPool::Pg(pool) => {
+                let shared = pool.shared().await?;
+                let conn: &diesel_async::AsyncPgConnection = &shared;
+                let $d = $crate::store::Dialect::Postgres;
+                let check = async {
+                    match gate {
+                        Some(g) => {
+                            Some($crate::store::admin::lookup_client_pg(conn, g.client).await)
+                        }
+                        None => None,
+                    }
+                };
+                let work = async {
+                    let mut handle = conn;
+                    let $c = &mut handle;
+                    Ok::<_, $crate::store::error::StoreError>($body)
+                };
+                let (row, out) = futures_util::future::join(check, work).await;
+                if out
+                    .as_ref()
+                    .is_err_and($crate::store::error::StoreError::is_disconnect)
+                    || row.as_ref().is_some_and(|r| {
+                        r.as_ref()
+                            .is_err_and($crate::store::error::StoreError::is_disconnect)
+                    })
+                {
+                    // Like a broken pooled connection: this read fails, the next reconnects.
+                    pool.forget_shared(&shared);
+                }
+                if let (Some(g), Some(row)) = (gate, row) {
+                    record_use = $crate::store::Store::decide_gate(g, row?)?;
+                }
+                out?
+            }
+            $crate::store::DbPool::Sqlite(pool) => {
+                let mut pooled = pool
+                    .get()
+                    .await
+                    .map_err($crate::store::error::StoreError::pool)?;
+                let $d = $crate::store::Dialect::Sqlite;
+                if let Some(g) = gate {
+                    let row =
+                        $crate::store::admin::lookup_client_sqlite(&mut pooled, g.client).await;
+                    record_use = $crate::store::Store::decide_gate(g, row?)?;
+                }
+                let $c = &mut *pooled;
+                $body
+            }
+        };
+        if record_use && let Some(g) = gate {
+            $store.record_client_use(g).await;
+        }
+        out
+    }};
 }
 
 /// The database handle shared by every request (cheap to clone).
@@ -394,13 +512,17 @@ impl Store {
     }
 }
 
-/// Tables whose planner statistics the service keeps fresh.
-const ANALYZED_TABLES: [&str; 5] = [
-    "users",
-    "groups",
-    "memberships",
-    "user_skills",
-    "sync_events",
+/// Tables whose planner statistics the service keeps fresh, with the least time between two
+/// upkeeps of each, in seconds. The request tables are seen to as soon as they qualify (every
+/// second). `sync_events` is an append-only log that every request writes to and only the
+/// admin pages read, along its `(tenant, at)` indexes: an `ANALYZE` of it costs as much as a
+/// second of requests, so it waits ten minutes between two.
+const ANALYZED_TABLES: [(&str, i32); 5] = [
+    ("users", 0),
+    ("groups", 0),
+    ("memberships", 0),
+    ("user_skills", 0),
+    ("sync_events", 600),
 ];
 
 #[derive(diesel::QueryableByName)]
@@ -433,16 +555,22 @@ impl Store {
                n_mod_since_analyze > 50 + 0.1 * GREATEST(n_live_tup, 0) AS stale, \
                current_setting('autovacuum') = 'off' AND \
                  (n_dead_tup > 50 + 0.2 * GREATEST(n_live_tup, 0) \
-                  OR n_ins_since_vacuum > 1000 + 0.2 * GREATEST(n_live_tup, 0)) AS vacuum \
+                  OR n_ins_since_vacuum > 1000 + 0.2 * GREATEST(n_live_tup, 0)) AS vacuum, \
+               COALESCE(GREATEST(last_analyze, last_autoanalyze), '-infinity') \
+                 < now() - make_interval(secs => k.gap) AS due \
              FROM pg_stat_user_tables \
-             WHERE schemaname = current_schema() AND relname = ANY($1)) s \
-             WHERE stale OR vacuum",
+             JOIN unnest($1::text[], $2::int[]) AS k(name, gap) ON k.name = relname \
+             WHERE schemaname = current_schema()) s \
+             WHERE (stale OR vacuum) AND due",
         )
         .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(
             ANALYZED_TABLES
                 .iter()
-                .map(|t| t.to_string())
+                .map(|t| t.0.to_string())
                 .collect::<Vec<_>>(),
+        )
+        .bind::<diesel::sql_types::Array<diesel::sql_types::Integer>, _>(
+            ANALYZED_TABLES.iter().map(|t| t.1).collect::<Vec<_>>(),
         )
         .load(&mut *conn)
         .await?;
@@ -456,7 +584,7 @@ impl Store {
         }
         for t in stale {
             // Names come from the fixed list above, never from input.
-            if let Some(name) = ANALYZED_TABLES.iter().find(|n| **n == t.relname) {
+            if let Some((name, _)) = ANALYZED_TABLES.iter().find(|n| n.0 == t.relname) {
                 let command = if t.vacuum {
                     "VACUUM (ANALYZE)"
                 } else {

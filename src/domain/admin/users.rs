@@ -151,7 +151,7 @@ impl<D: AdminDirectory> Provisioning<D> {
     async fn view_of(&self, ctx: &RequestCtx, id: AccountId) -> Result<Value, DomainError> {
         let rec = self
             .dir
-            .get_account(ctx.tenant, id, true)
+            .get_account(ctx.tenant.into(), id, true)
             .await?
             .ok_or_else(|| DomainError::NotFound(format!("User {id}")))?;
         let mut views = self.user_views(ctx, std::slice::from_ref(&rec)).await?;
@@ -212,7 +212,7 @@ impl<D: AdminDirectory> Provisioning<D> {
         let plan = plan(&self.registry, ResourceKind::User, &params)?;
         let listing = self
             .dir
-            .list_accounts(ctx.tenant, &plan.query, true)
+            .list_accounts(ctx.tenant.into(), &plan.query, true)
             .await?;
         let total = listing.total.unwrap_or(listing.items.len() as i64);
         Ok(UserPage {
@@ -460,7 +460,7 @@ impl<D: AdminDirectory> Provisioning<D> {
         }
         let current = self
             .dir
-            .get_account(ctx.tenant, id, true)
+            .get_account(ctx.tenant.into(), id, true)
             .await?
             .ok_or_else(|| DomainError::NotFound(format!("User {raw_id}")))?;
         let status = str_field(b, "status")?.map(check_status).transpose()?;
@@ -506,7 +506,7 @@ impl<D: AdminDirectory> Provisioning<D> {
         let id = parse_account(raw_id)?;
         let current = self
             .dir
-            .get_account(ctx.tenant, id, false)
+            .get_account(ctx.tenant.into(), id, false)
             .await?
             .ok_or_else(|| DomainError::NotFound(format!("User {raw_id}")))?;
         let expected = current

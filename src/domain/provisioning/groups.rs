@@ -153,7 +153,7 @@ impl<D: Directory> Provisioning<D> {
                 let id = parse_id(KIND, raw_id, GroupId::parse)?;
                 let rec = self
                     .dir
-                    .get_group(ctx.tenant, id, self.member_load(projection))
+                    .get_group(ctx.read_scope(), id, self.member_load(projection))
                     .await?
                     .ok_or_else(|| DomainError::NotFound(format!("Group {raw_id}")))?;
                 Ok((self.render_group(&rec, projection), rec.version))
@@ -175,7 +175,7 @@ impl<D: Directory> Provisioning<D> {
                 let members = self.member_load(&plan.projection);
                 let listing = self
                     .dir
-                    .list_groups(ctx.tenant, &plan.query, members)
+                    .list_groups(ctx.read_scope(), &plan.query, members)
                     .await?;
                 Ok(self.list_answer(
                     KIND,
@@ -222,7 +222,7 @@ impl<D: Directory> Provisioning<D> {
                 .await?;
             let rec = self
                 .dir
-                .get_group(ctx.tenant, id, MemberLoad::Ids)
+                .get_group(ctx.read_scope(), id, MemberLoad::Ids)
                 .await?
                 .ok_or_else(|| DomainError::NotFound(format!("Group {raw_id}")))?;
             Ok(self.render_group(&rec, &Projection::all()))
@@ -286,7 +286,7 @@ impl<D: Directory> Provisioning<D> {
                 Some(projection) => {
                     let rec = self
                         .dir
-                        .get_group(ctx.tenant, id, self.member_load(projection))
+                        .get_group(ctx.read_scope(), id, self.member_load(projection))
                         .await?
                         .ok_or_else(|| DomainError::NotFound(format!("Group {raw_id}")))?;
                     Ok(Some(self.render_group(&rec, projection)))

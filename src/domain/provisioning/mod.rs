@@ -141,6 +141,11 @@ impl<D: Directory> Provisioning<D> {
         op: impl Future<Output = Result<T, DomainError>>,
     ) -> Result<T, DomainError> {
         let result = op.await;
+        // A token check the work did not carry is made now, before any answer or event: a
+        // refused token gets 401 and leaves no trace (as when the check comes first).
+        if let Some(gate) = &ctx.gate {
+            self.dir.settle_gate(gate).await?;
+        }
         if let Err(err) = &result {
             let scim = err.to_scim();
             let mut ev = self.event(

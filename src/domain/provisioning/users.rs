@@ -115,7 +115,7 @@ impl<D: Directory> Provisioning<D> {
                 let with_groups = projection.wants(None, "groups");
                 let rec = self
                     .dir
-                    .get_account(ctx.tenant, id, with_groups)
+                    .get_account(ctx.read_scope(), id, with_groups)
                     .await?
                     .ok_or_else(|| DomainError::NotFound(format!("User {raw_id}")))?;
                 let version = rec.version;
@@ -138,7 +138,7 @@ impl<D: Directory> Provisioning<D> {
                 let with_groups = plan.projection.wants(None, "groups");
                 let listing = self
                     .dir
-                    .list_accounts(ctx.tenant, &plan.query, with_groups)
+                    .list_accounts(ctx.read_scope(), &plan.query, with_groups)
                     .await?;
                 Ok(self.list_answer(
                     KIND,

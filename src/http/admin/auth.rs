@@ -190,6 +190,7 @@ pub async fn authenticate(state: &AppState, req: &HttpRequest) -> Result<AdminCt
             method: req.method().to_string(),
             path,
             started: std::time::Instant::now(),
+            gate: None,
         },
     })
 }

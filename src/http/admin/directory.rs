@@ -47,7 +47,7 @@ pub async fn group_detail(
     let rec = state
         .prov
         .dir
-        .get_group(admin.tenant, gid, MemberLoad::WithDisplay)
+        .get_group(admin.tenant.into(), gid, MemberLoad::WithDisplay)
         .await?
         .ok_or_else(not_found)?;
     let role = state
