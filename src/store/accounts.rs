@@ -10,13 +10,13 @@ use crate::domain::ids::{AccountId, GroupId, TenantId};
 use crate::domain::mapping::user::has_skills;
 use crate::domain::query::ListQuery;
 use crate::domain::sync::SyncEvent;
-use crate::store::Store;
 use crate::store::error::StoreError;
-use crate::store::events::{insert_event, mark_synced};
+use crate::store::events::{insert_event, mark_synced, with_event};
 use crate::store::filter_sql::Table;
 use crate::store::list_sql::{list_sql, prepared_shape, total_from_page, user_with_groups_sql};
 use crate::store::models::{UserRow, UserWithGroups};
 use crate::store::schema::{groups, memberships, user_skills, users};
+use crate::store::{DbPool, Store};
 use crate::{with_conn, with_read_conn, with_tx};
 
 /// How often a read-modify-write is retried after losing a race.
@@ -99,6 +99,30 @@ impl Store {
         let (id_s, tenant_s) = (id.to_string(), tenant.to_string());
         let status = DEFAULT_STATUS.to_string();
         let skills: Vec<String> = write.fields.skills.iter().map(|s| fold(s)).collect();
+        let insert = diesel::insert_into(users::table)
+            .values((
+                users::id.eq(&id_s),
+                users::tenant_id.eq(&tenant_s),
+                &changes,
+                users::status.eq(&status),
+                users::version.eq(1i64),
+                users::created_at.eq(now),
+                users::updated_at.eq(now),
+                users::last_sync_at.eq(now),
+                users::last_sync_client.eq(event.client.map(|c| c.to_string())),
+                users::last_sync_outcome.eq("ok"),
+            ))
+            .returning(UserRow::as_returning());
+        if let DbPool::Pg(pool) = &self.pool
+            && skills.is_empty()
+        {
+            // The account and its event in one statement: one round trip.
+            let mut conn = pool.get().await?;
+            let row: UserRow = with_event(&event, insert).get_result(&mut *conn).await?;
+            let mut rec = row.into_record();
+            rec.fields.skills = write.fields.skills;
+            return Ok(rec);
+        }
         let row: UserRow = with_tx!(self, |c, _d| {
             let row: UserRow = diesel::insert_into(users::table)
                 .values((
@@ -268,24 +292,30 @@ impl Store {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let result: Result<AccountRecord, StoreError> = with_tx!(self, |c, d| {
-                // The row with its groups: the answer shows them, and a user write never
-                // changes them (`groups` is readOnly on a User).
-                let row: UserWithGroups = user_with_groups_sql(d, &tenant_s, &id_s)
+            // The row with its groups (the answer shows them, and a user write never changes
+            // them: `groups` is readOnly on a User), read before the write transaction, which
+            // applies only to the version read (a lost race retries). On PostgreSQL the read
+            // goes out on the thread's shared connection, pipelined with other requests' reads,
+            // and the transaction holds its connection for the write alone.
+            let scope = ReadScope::from(tenant);
+            let row: Option<UserWithGroups> = with_read_conn!(self, scope, |c, d| {
+                user_with_groups_sql(d, &tenant_s, &id_s)
                     .query(true)
                     .get_result(c)
                     .await
                     .optional()?
-                    .ok_or_else(|| not_found(&id_s))?;
-                if let Some(exp) = &expected
-                    && !exp.contains(&row.user.version)
-                {
-                    return Err(StoreError::Domain(DomainError::PreconditionFailed));
-                }
-                let read_version = row.user.version;
-                let current = row.into_record();
-                let decision = decide(&current)?;
-                let Some(write) = decision.write else {
+            });
+            let row = row.ok_or_else(|| not_found(&id_s))?;
+            if let Some(exp) = &expected
+                && !exp.contains(&row.user.version)
+            {
+                return Err(StoreError::Domain(DomainError::PreconditionFailed));
+            }
+            let read_version = row.user.version;
+            let current = row.into_record();
+            let decision = decide(&current)?;
+            let result: Result<AccountRecord, StoreError> = with_tx!(self, |c, _d| {
+                let Some(write) = &decision.write else {
                     insert_event(c, &decision.event).await?;
                     mark_synced(c, &decision.event, now).await?;
                     return Ok(current);

@@ -213,6 +213,54 @@ impl EventBatchWriter for SqliteConn {
     }
 }
 
+/// A write statement preceded by the insert of its sync event in the same statement
+/// (`WITH event AS (INSERT INTO sync_events …) <write>`, PostgreSQL only): a data-modifying
+/// `WITH` runs in the statement's own transaction, so the row and its event commit together,
+/// or neither does (a unique violation of the write takes the event with it), in one round
+/// trip instead of `BEGIN`, two statements and `COMMIT`.
+#[derive(Debug)]
+pub struct WithEvent<E, W> {
+    event: E,
+    write: W,
+}
+
+/// `write`, with `event` inserted by the same statement.
+pub fn with_event<W>(
+    event: &SyncEvent,
+    write: W,
+) -> WithEvent<impl diesel::query_builder::QueryFragment<diesel::pg::Pg> + Send, W> {
+    WithEvent {
+        event: diesel::insert_into(sync_events::table).values(NewSyncEvent::from_event(event)),
+        write,
+    }
+}
+
+impl<E, W> diesel::query_builder::QueryId for WithEvent<E, W> {
+    type QueryId = ();
+    // Keyed on the SQL text in diesel's statement cache (it has one text per write shape).
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<E, W: diesel::query_builder::Query> diesel::query_builder::Query for WithEvent<E, W> {
+    type SqlType = W::SqlType;
+}
+
+impl<E, W> diesel::query_builder::QueryFragment<diesel::pg::Pg> for WithEvent<E, W>
+where
+    E: diesel::query_builder::QueryFragment<diesel::pg::Pg>,
+    W: diesel::query_builder::QueryFragment<diesel::pg::Pg>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> QueryResult<()> {
+        out.push_sql("WITH event AS (");
+        self.event.walk_ast(out.reborrow())?;
+        out.push_sql(") ");
+        self.write.walk_ast(out.reborrow())
+    }
+}
+
 /// Insert an event on `c`.
 pub async fn insert_event<C: EventWriter>(c: &mut C, e: &SyncEvent) -> Result<(), StoreError> {
     c.write_event(e).await

@@ -136,7 +136,11 @@ pub fn list_sql(
     let fenced = dialect == Dialect::Postgres && query.filter != Query::Const(true);
     // An unfiltered page in creation order is a deferred join: the page's ids come from
     // the creation-order index alone (an index-only scan that skips `startIndex - 1`
-    // entries without reading their rows), then only the page's rows are read.
+    // entries without reading their rows), then only the page's rows are read. On
+    // PostgreSQL they are read one primary-key probe each (a `LATERAL` subquery fenced by
+    // `OFFSET 0`): as a plain join the planner's cost model, which assumes rows on disk,
+    // prefers hashing a scan of the whole table to a hundred probes of cached pages (1 ms
+    // against 0.2 ms at 2,000 users, growing with the tenant).
     let deferred = matches!(query.page, Page::Index { .. })
         && query.filter == Query::Const(true)
         && query.sort.is_none();
@@ -146,7 +150,9 @@ pub fn list_sql(
             .push(groups_of_row(dialect))
             .push(" AS groups_json FROM (");
     }
-    if deferred {
+    if deferred && dialect == Dialect::Postgres {
+        page.push("SELECT t.* FROM (SELECT t.id");
+    } else if deferred {
         page.push("SELECT t.* FROM ")
             .push(name)
             .push(" t JOIN (SELECT t.id");
@@ -170,7 +176,13 @@ pub fn list_sql(
                 .push(" OFFSET ")
                 .bind(Bind::Int(start - 1));
             if deferred {
-                page.push(") p ON p.id = t.id");
+                if dialect == Dialect::Postgres {
+                    page.push(") p CROSS JOIN LATERAL (SELECT t.* FROM ")
+                        .push(name)
+                        .push(" t WHERE t.id = p.id OFFSET 0) t");
+                } else {
+                    page.push(") p ON p.id = t.id");
+                }
                 order_by(&mut page, table, None);
             }
             if with_groups {
