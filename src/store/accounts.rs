@@ -320,7 +320,7 @@ impl Store {
                     mark_synced(c, &decision.event, now).await?;
                     return Ok(current);
                 };
-                let changes = UserChanges::from_write(&write);
+                let changes = UserChanges::from_write(write);
                 // Deactivated operators are Offline (taken out of routing).
                 let offline = (!write.fields.active).then(|| users::status.eq(DEFAULT_STATUS));
                 let updated: Option<UserRow> = diesel::update(
