@@ -220,6 +220,61 @@ mod tests {
     }
 
     #[test]
+    fn auth_gate_opens_only_for_the_live_client_of_its_tenant_and_hash() {
+        let (t, c) = (TenantId::random(), ClientId::random());
+        let now = Utc::now();
+        let client = |f: &dyn Fn(&mut ScimClient)| {
+            let mut cl = ScimClient {
+                id: c,
+                tenant: t,
+                name: "okta".into(),
+                token_hash: token_hash("tok"),
+                created_at: now,
+                revoked_at: None,
+                last_used_at: Some(now),
+            };
+            f(&mut cl);
+            cl
+        };
+        let gate = || AuthGate::new(t, c, token_hash("tok"), now.timestamp_micros());
+        // Open until decided; a fresh use is not due to be recorded, a stale or absent one is.
+        let g = gate();
+        assert!(g.is_open() && g.verdict().is_none());
+        assert!(!g.decide(Some(&client(&|_| {}))).unwrap());
+        assert!(!g.is_open() && g.verdict().unwrap().is_ok());
+        assert!(
+            gate()
+                .decide(Some(&client(&|cl| cl.last_used_at = None)))
+                .unwrap()
+        );
+        assert!(
+            gate()
+                .decide(Some(&client(&|cl| {
+                    cl.last_used_at = Some(now - chrono::Duration::minutes(2))
+                })))
+                .unwrap()
+        );
+        // Refused: no row, revoked, another tenant's, another token's hash, another client.
+        let refusals: [Option<ScimClient>; 5] = [
+            None,
+            Some(client(&|cl| cl.revoked_at = Some(now))),
+            Some(client(&|cl| cl.tenant = TenantId::random())),
+            Some(client(&|cl| cl.token_hash = token_hash("other"))),
+            Some(client(&|cl| cl.id = ClientId::random())),
+        ];
+        for row in refusals {
+            let g = gate();
+            assert!(matches!(
+                g.decide(row.as_ref()),
+                Err(DomainError::Unauthorized(_))
+            ));
+            assert!(g.verdict().unwrap().is_err());
+            // The first decision stands.
+            assert!(g.decide(Some(&client(&|_| {}))).is_err());
+        }
+    }
+
+    #[test]
     fn digest_compare() {
         let h = token_hash("abc");
         assert!(digest_eq(&h, &token_hash("abc")));

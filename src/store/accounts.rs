@@ -13,7 +13,9 @@ use crate::domain::sync::SyncEvent;
 use crate::store::error::StoreError;
 use crate::store::events::{insert_event, mark_synced, with_event};
 use crate::store::filter_sql::Table;
-use crate::store::list_sql::{list_sql, prepared_shape, total_from_page, user_with_groups_sql};
+use crate::store::list_sql::{
+    is_point_lookup, list_sql, prepared_shape, total_from_page, user_with_groups_sql,
+};
 use crate::store::models::{UserRow, UserWithGroups};
 use crate::store::schema::{groups, memberships, user_skills, users};
 use crate::store::{DbPool, Store};
@@ -169,12 +171,12 @@ impl Store {
         if with_groups {
             // The row and its groups in one statement, kept prepared.
             let sql = user_with_groups_sql(self.dialect(), &tenant_s, &id_s);
-            let row: Option<UserWithGroups> = with_read_conn!(self, scope, |c, _d| {
+            let row: Option<UserWithGroups> = with_read_conn!(self, scope, true, |c, _d| {
                 sql.query(true).get_result(c).await.optional()?
             });
             return Ok(row.map(UserWithGroups::into_record));
         }
-        let row: Option<UserRow> = with_read_conn!(self, scope, |c, _d| {
+        let row: Option<UserRow> = with_read_conn!(self, scope, true, |c, _d| {
             users::table
                 .filter(users::id.eq(&id_s))
                 .filter(users::tenant_id.eq(&tenant_s))
@@ -247,8 +249,9 @@ impl Store {
             with_groups,
         );
         let prepared = prepared_shape(query);
+        let point = is_point_lookup(query);
         let (rows, total): (Vec<UserWithGroups>, Option<i64>) =
-            with_read_conn!(self, scope, |c, _d| {
+            with_read_conn!(self, scope, point, |c, _d| {
                 let rows: Vec<UserWithGroups> = if with_groups {
                     page.query(prepared).load(c).await?
                 } else {
@@ -298,7 +301,7 @@ impl Store {
             // goes out on the thread's shared connection, pipelined with other requests' reads,
             // and the transaction holds its connection for the write alone.
             let scope = ReadScope::from(tenant);
-            let row: Option<UserWithGroups> = with_read_conn!(self, scope, |c, d| {
+            let row: Option<UserWithGroups> = with_read_conn!(self, scope, true, |c, d| {
                 user_with_groups_sql(d, &tenant_s, &id_s)
                     .query(true)
                     .get_result(c)

@@ -212,19 +212,6 @@ impl Store {
         })
     }
 
-    /// A client by id (revoked ones included; the caller checks).
-    pub async fn client(&self, id: ClientId) -> Result<Option<ScimClient>, StoreError> {
-        let row: Option<ClientTuple> = with_conn!(self, |c, _d| {
-            scim_clients::table
-                .filter(scim_clients::id.eq(id.to_string()))
-                .select(CLIENT_COLUMNS)
-                .first(c)
-                .await
-                .optional()?
-        });
-        Ok(row.and_then(client_of))
-    }
-
     /// Clients of a tenant, newest first.
     pub async fn list_clients(&self, tenant: TenantId) -> Result<Vec<ScimClient>, StoreError> {
         let rows: Vec<ClientTuple> = with_conn!(self, |c, _d| {
@@ -289,7 +276,7 @@ impl Store {
             tenant: gate.tenant,
             gate: Some(gate),
         };
-        crate::with_read_conn!(self, scope, |_c, _d| ());
+        crate::with_read_conn!(self, scope, true, |_c, _d| ());
         Ok(())
     }
 

@@ -17,7 +17,7 @@ use crate::store::accounts::{CountRow, MAX_ATTEMPTS, backoff};
 use crate::store::error::StoreError;
 use crate::store::events::EventWriter;
 use crate::store::filter_sql::Table;
-use crate::store::list_sql::{list_sql, prepared_shape, total_from_page};
+use crate::store::list_sql::{is_point_lookup, list_sql, prepared_shape, total_from_page};
 use crate::store::models::{GroupRow, NewMembership};
 use crate::store::schema::{groups, memberships, users};
 use crate::store::{SqliteConn, Store};
@@ -274,7 +274,7 @@ impl Store {
         members: MemberLoad,
     ) -> Result<Option<GroupRecord>, StoreError> {
         let (id_s, tenant_s) = (id.to_string(), scope.tenant.to_string());
-        let row: Option<GroupRow> = with_read_conn!(self, scope, |c, _d| {
+        let row: Option<GroupRow> = with_read_conn!(self, scope, true, |c, _d| {
             groups::table
                 .filter(groups::id.eq(&id_s))
                 .filter(groups::tenant_id.eq(&tenant_s))
@@ -307,20 +307,22 @@ impl Store {
             false,
         );
         let prepared = prepared_shape(query);
-        let (rows, total): (Vec<GroupRow>, Option<i64>) = with_read_conn!(self, scope, |c, _d| {
-            let rows: Vec<GroupRow> = page.query(prepared).load(c).await?;
-            let total = match count {
-                // A short page already tells the total: no COUNT round trip (the common
-                // `filter=userName eq "…"&startIndex=1&count=100` lookup of Okta and Entra).
-                Some(_) if let Some(n) = total_from_page(&query.page, rows.len()) => Some(n),
-                Some(q) => {
-                    let r: CountRow = q.query(prepared).get_result(c).await?;
-                    Some(r.n)
-                }
-                None => None,
-            };
-            (rows, total)
-        });
+        let point = is_point_lookup(query);
+        let (rows, total): (Vec<GroupRow>, Option<i64>) =
+            with_read_conn!(self, scope, point, |c, _d| {
+                let rows: Vec<GroupRow> = page.query(prepared).load(c).await?;
+                let total = match count {
+                    // A short page already tells the total: no COUNT round trip (the common
+                    // `filter=userName eq "…"&startIndex=1&count=100` lookup of Okta and Entra).
+                    Some(_) if let Some(n) = total_from_page(&query.page, rows.len()) => Some(n),
+                    Some(q) => {
+                        let r: CountRow = q.query(prepared).get_result(c).await?;
+                        Some(r.n)
+                    }
+                    None => None,
+                };
+                (rows, total)
+            });
         let mut items = Vec::with_capacity(rows.len());
         for row in rows {
             let id = row.id.clone();

@@ -75,6 +75,26 @@ pub fn prepared_shape(query: &crate::domain::query::ListQuery) -> bool {
         }
 }
 
+/// Whether a list is a point lookup: one equality on an indexed key (`id`, `externalId`,
+/// `userName`, a group's `displayName`) in the default order, a few index probes. Such reads
+/// may share the thread's pipelined read connection; other lists (pages that count a whole
+/// tenant, scans of documents) take a connection of their own, so that they never hold up
+/// the point reads queued behind them on the shared one.
+pub fn is_point_lookup(query: &crate::domain::query::ListQuery) -> bool {
+    use crate::domain::query::{Column, CompareOp, Target};
+    query.sort.is_none()
+        && matches!(
+            &query.filter,
+            Query::Compare {
+                target: Target::Column(
+                    Column::Id | Column::ExternalId | Column::UserName | Column::GroupDisplayName
+                ),
+                op: CompareOp::Eq,
+                ..
+            }
+        )
+}
+
 /// A scalar subquery giving the live groups of the user row `t` as JSON text
 /// `[[id, displayName], ...]`, ordered by display name then id, so a user and its groups
 /// come back in one statement (no second round trip). NULL or `[]` when there are none.
@@ -219,6 +239,47 @@ pub fn list_sql(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_equalities_on_indexed_keys_are_point_lookups() {
+        use crate::domain::query::{Column, CompareOp, ListQuery, Literal, Target};
+        let list = |filter| ListQuery {
+            filter,
+            sort: None,
+            page: Page::Index {
+                start: 1,
+                count: 100,
+            },
+        };
+        let cmp = |target, op| Query::Compare {
+            target,
+            op,
+            value: Literal::Str("x".into()),
+            fold: true,
+        };
+        for col in [
+            Column::Id,
+            Column::ExternalId,
+            Column::UserName,
+            Column::GroupDisplayName,
+        ] {
+            assert!(is_point_lookup(&list(cmp(Target::Column(col), CompareOp::Eq))));
+        }
+        // A whole-tenant page (it counts every row), a scan, a document attribute.
+        assert!(!is_point_lookup(&list(Query::Const(true))));
+        assert!(!is_point_lookup(&list(cmp(
+            Target::Column(Column::UserName),
+            CompareOp::Co
+        ))));
+        assert!(!is_point_lookup(&list(cmp(
+            Target::Column(Column::FamilyName),
+            CompareOp::Eq
+        ))));
+        assert!(!is_point_lookup(&list(cmp(
+            Target::Doc(vec!["title".into()]),
+            CompareOp::Eq
+        ))));
+    }
 
     #[test]
     fn short_pages_give_the_total() {

@@ -283,20 +283,29 @@ macro_rules! with_tx {
 
 /// Run a read with a pooled connection, carrying the request's open token check (the
 /// [`ReadScope`](crate::domain::directory::ReadScope)'s [`AuthGate`](crate::domain::tenant::AuthGate))
-/// in the same round trip. On PostgreSQL the client lookup is sent just before the read's
-/// first query on the same connection: diesel-async pipelines queries whose futures are
+/// in the same round trip. On PostgreSQL, a point read (`$shared` true: a few index probes)
+/// goes through the thread's shared read connection ([`PgPools::shared`]), any other through
+/// a pooled connection of its own; either way the client lookup is sent just before the
+/// read's first query on the same connection: diesel-async pipelines queries whose futures are
 /// polled together, so both go out in one write and come back in one read. On SQLite the
 /// lookup runs first on the same connection. The read's result is given only once the gate
 /// has opened; a refused token ends the read with Unauthorized.
 #[macro_export]
 macro_rules! with_read_conn {
-    ($store:expr, $scope:expr, |$c:ident, $d:ident| $body:expr) => {{
+    ($store:expr, $scope:expr, $shared:expr, |$c:ident, $d:ident| $body:expr) => {{
         let gate = $scope.gate.filter(|g| g.is_open());
         let mut record_use = false;
         let out = match &$store.pool {
             $crate::store::DbPool::Pg(pool) => {
-                let shared = pool.shared().await?;
-                let conn: &diesel_async::AsyncPgConnection = &shared;
+                let (shared, pooled);
+                let conn: &diesel_async::AsyncPgConnection = if $shared {
+                    shared = Some(pool.shared().await?);
+                    shared.as_deref().expect("just set")
+                } else {
+                    shared = None;
+                    pooled = pool.get().await?;
+                    &pooled
+                };
                 let $d = $crate::store::Dialect::Postgres;
                 let check = async {
                     match gate {
@@ -321,7 +330,9 @@ macro_rules! with_read_conn {
                     })
                 {
                     // Like a broken pooled connection: this read fails, the next reconnects.
-                    pool.forget_shared(&shared);
+                    if let Some(shared) = &shared {
+                        pool.forget_shared(shared);
+                    }
                 }
                 if let (Some(g), Some(row)) = (gate, row) {
                     record_use = $crate::store::Store::decide_gate(g, row?)?;
