@@ -263,7 +263,10 @@ mod tests {
             Column::UserName,
             Column::GroupDisplayName,
         ] {
-            assert!(is_point_lookup(&list(cmp(Target::Column(col), CompareOp::Eq))));
+            assert!(is_point_lookup(&list(cmp(
+                Target::Column(col),
+                CompareOp::Eq
+            ))));
         }
         // A whole-tenant page (it counts every row), a scan, a document attribute.
         assert!(!is_point_lookup(&list(Query::Const(true))));
