@@ -101,24 +101,26 @@ impl Store {
         let (id_s, tenant_s) = (id.to_string(), tenant.to_string());
         let status = DEFAULT_STATUS.to_string();
         let skills: Vec<String> = write.fields.skills.iter().map(|s| fold(s)).collect();
-        let insert = diesel::insert_into(users::table)
-            .values((
-                users::id.eq(&id_s),
-                users::tenant_id.eq(&tenant_s),
-                &changes,
-                users::status.eq(&status),
-                users::version.eq(1i64),
-                users::created_at.eq(now),
-                users::updated_at.eq(now),
-                users::last_sync_at.eq(now),
-                users::last_sync_client.eq(event.client.map(|c| c.to_string())),
-                users::last_sync_outcome.eq("ok"),
-            ))
-            .returning(UserRow::as_returning());
+        // The row's values, backend-neutral (the statement's type is fixed per backend).
+        let values = (
+            users::id.eq(&id_s),
+            users::tenant_id.eq(&tenant_s),
+            &changes,
+            users::status.eq(&status),
+            users::version.eq(1i64),
+            users::created_at.eq(now),
+            users::updated_at.eq(now),
+            users::last_sync_at.eq(now),
+            users::last_sync_client.eq(event.client.map(|c| c.to_string())),
+            users::last_sync_outcome.eq("ok"),
+        );
         if let DbPool::Pg(pool) = &self.pool
             && skills.is_empty()
         {
             // The account and its event in one statement: one round trip.
+            let insert = diesel::insert_into(users::table)
+                .values(values)
+                .returning(UserRow::as_returning());
             let mut conn = pool.get().await?;
             let row: UserRow = with_event(&event, insert).get_result(&mut *conn).await?;
             let mut rec = row.into_record();
@@ -127,18 +129,7 @@ impl Store {
         }
         let row: UserRow = with_tx!(self, |c, _d| {
             let row: UserRow = diesel::insert_into(users::table)
-                .values((
-                    users::id.eq(&id_s),
-                    users::tenant_id.eq(&tenant_s),
-                    &changes,
-                    users::status.eq(&status),
-                    users::version.eq(1i64),
-                    users::created_at.eq(now),
-                    users::updated_at.eq(now),
-                    users::last_sync_at.eq(now),
-                    users::last_sync_client.eq(event.client.map(|c| c.to_string())),
-                    users::last_sync_outcome.eq("ok"),
-                ))
+                .values(values.clone())
                 .returning(UserRow::as_returning())
                 .get_result(c)
                 .await?;
