@@ -20,21 +20,17 @@ pub mod models;
 pub mod raw_query;
 pub mod roles;
 pub mod schema;
+pub mod sqlite;
 pub mod sync_read;
 
 use std::time::Duration;
 
-use diesel::sqlite::SqliteConnection;
 use diesel_async::pooled_connection::deadpool::Pool;
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
 };
-use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
-use diesel_async::{
-    AsyncConnection, AsyncMigrationHarness, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection,
-};
+use diesel_async::{AsyncConnection, AsyncMigrationHarness, AsyncPgConnection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
-use futures_util::FutureExt;
 
 use crate::store::error::StoreError;
 
@@ -43,8 +39,7 @@ pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/post
 /// SQLite migrations (same names, same tables).
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 
-/// The SQLite connection type (diesel's sync connection on tokio's blocking pool).
-pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
+pub use sqlite::{SqliteConn, SqlitePools};
 
 /// Which SQL dialect a query is built for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,7 +56,7 @@ pub enum DbPool {
     /// PostgreSQL.
     Pg(PgPools),
     /// SQLite.
-    Sqlite(Pool<SqliteConn>),
+    Sqlite(SqlitePools),
 }
 
 /// PostgreSQL connection pools, one per thread that uses the store.
@@ -245,8 +240,9 @@ macro_rules! with_conn {
                 let $d = $crate::store::Dialect::Postgres;
                 $body
             }
-            $crate::store::DbPool::Sqlite(pool) => {
-                let mut conn = pool
+            $crate::store::DbPool::Sqlite(pools) => {
+                let mut conn = pools
+                    .other
                     .get()
                     .await
                     .map_err($crate::store::error::StoreError::pool)?;
@@ -269,13 +265,16 @@ macro_rules! with_tx {
                 let $d = $crate::store::Dialect::Postgres;
                 diesel_async::AsyncConnection::transaction(&mut *conn, async |$c| $body).await
             }
-            $crate::store::DbPool::Sqlite(pool) => {
-                let mut conn = pool
+            $crate::store::DbPool::Sqlite(pools) => {
+                // This process's writers queue here, not in SQLite's busy handler.
+                let _turn = pools.writer().await;
+                let mut conn = pools
+                    .tx
                     .get()
                     .await
                     .map_err($crate::store::error::StoreError::pool)?;
                 let $d = $crate::store::Dialect::Sqlite;
-                conn.immediate_transaction(async |$c| $body).await
+                $crate::store::sqlite::immediate_transaction(&mut conn, async |$c| $body).await
             }
         }
     };
@@ -288,7 +287,8 @@ macro_rules! with_tx {
 /// a pooled connection of its own; either way the client lookup is sent just before the
 /// read's first query on the same connection: diesel-async pipelines queries whose futures are
 /// polled together, so both go out in one write and come back in one read. On SQLite the
-/// lookup runs first on the same connection. The read's result is given only once the gate
+/// lookup runs first on the same read-only connection, both on the request thread
+/// ([`sqlite::Lane::Inline`]). The read's result is given only once the gate
 /// has opened; a refused token ends the read with Unauthorized.
 #[macro_export]
 macro_rules! with_read_conn {
@@ -339,8 +339,9 @@ macro_rules! with_read_conn {
                 }
                 out?
             }
-            $crate::store::DbPool::Sqlite(pool) => {
-                let mut pooled = pool
+            $crate::store::DbPool::Sqlite(pools) => {
+                let mut pooled = pools
+                    .read
                     .get()
                     .await
                     .map_err($crate::store::error::StoreError::pool)?;
@@ -386,48 +387,7 @@ impl Store {
                 DbPool::Pg(PgPools::new(url.clone(), pool_size.div_ceil(threads)))
             }
             DatabaseLocation::Sqlite(path) => {
-                if let Some(dir) = std::path::Path::new(path)
-                    .parent()
-                    .filter(|d| !d.as_os_str().is_empty())
-                {
-                    std::fs::create_dir_all(dir).map_err(|e| {
-                        StoreError::Pool(format!("cannot create {}: {e}", dir.display()))
-                    })?;
-                }
-                let mut config = ManagerConfig::<SqliteConn>::default();
-                config.recycling_method = RecyclingMethod::Fast;
-                config.custom_setup = Box::new(|url: &str| {
-                    let url = url.to_string();
-                    async move {
-                        let mut conn = SqliteConn::establish(&url).await?;
-                        // WAL for concurrent readers, a busy timeout for the single writer,
-                        // foreign keys on (they are off by default in SQLite).
-                        conn.batch_execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
-                             PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-                        )
-                        .await
-                        .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-                        conn.spawn_blocking(filter_sql::register_sqlite_functions)
-                            .await
-                            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-                        Ok(conn)
-                    }
-                    .boxed()
-                });
-                let manager = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(
-                    path.clone(),
-                    config,
-                );
-                DbPool::Sqlite(
-                    Pool::builder(manager)
-                        .max_size(pool_size.min(8))
-                        .wait_timeout(Some(Duration::from_secs(10)))
-                        .create_timeout(Some(Duration::from_secs(10)))
-                        .runtime(deadpool::Runtime::Tokio1)
-                        .build()
-                        .map_err(StoreError::pool)?,
-                )
+                DbPool::Sqlite(SqlitePools::open(path, pool_size.min(8))?)
             }
         };
         let mut store = Store {
@@ -481,8 +441,8 @@ impl Store {
                     .await?;
                 result.map_err(|e| StoreError::Migration(e.to_string()))
             }
-            DbPool::Sqlite(pool) => {
-                let conn = pool.get().await.map_err(StoreError::pool)?;
+            DbPool::Sqlite(pools) => {
+                let conn = pools.other.get().await.map_err(StoreError::pool)?;
                 let mut harness = AsyncMigrationHarness::new(conn);
                 harness
                     .run_pending_migrations(SQLITE_MIGRATIONS)
@@ -503,8 +463,8 @@ impl Store {
                     .map(|v| v.len())
                     .map_err(|e| StoreError::Migration(e.to_string()))
             }
-            DbPool::Sqlite(pool) => {
-                let conn = pool.get().await.map_err(StoreError::pool)?;
+            DbPool::Sqlite(pools) => {
+                let conn = pools.other.get().await.map_err(StoreError::pool)?;
                 let mut harness = AsyncMigrationHarness::new(conn);
                 harness
                     .revert_all_migrations(SQLITE_MIGRATIONS)
