@@ -2,6 +2,8 @@
 FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
+# .cargo/config.toml holds the bundled SQLite's build options.
+COPY .cargo ./.cargo
 COPY src ./src
 COPY migrations ./migrations
 COPY schemas ./schemas

@@ -406,7 +406,7 @@ async fn forge_nonce(app: &AdminApp, state: &str) {
     use diesel_async::RunQueryDsl;
     use scim_connector::store::admin_auth::oidc_logins;
     let n: Result<usize, scim_connector::store::error::StoreError> = async {
-        Ok(scim_connector::with_conn!(app.store, |c, _d| {
+        Ok(scim_connector::with_write!(app.store, |c, _d| {
             diesel::update(oidc_logins::table.filter(oidc_logins::state.eq(state)))
                 .set(oidc_logins::nonce.eq("forged-nonce"))
                 .execute(c)

@@ -12,7 +12,7 @@ use crate::domain::tenant::{AuthGate, ScimClient, Tenant};
 use crate::store::Store;
 use crate::store::error::StoreError;
 use crate::store::schema::{role_mappings, scim_clients, settings, skills, tenants};
-use crate::with_conn;
+use crate::{with_conn, with_write};
 
 /// Settings key of the token signing secret.
 pub const SIGNING_KEY: &str = "token_signing_key";
@@ -100,7 +100,7 @@ impl Store {
     /// The stored setting, or `value` stored now if there is none (first writer wins, so
     /// replicas starting together agree on one key).
     pub async fn setting_or_insert(&self, key: &str, value: &str) -> Result<String, StoreError> {
-        with_conn!(self, |c, _d| {
+        with_write!(self, |c, _d| {
             diesel::insert_into(settings::table)
                 .values((settings::key.eq(key), settings::value.eq(value)))
                 .on_conflict_do_nothing()
@@ -146,7 +146,7 @@ impl Store {
         name: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        with_conn!(self, |c, _d| {
+        with_write!(self, |c, _d| {
             diesel::insert_into(tenants::table)
                 .values((
                     tenants::id.eq(id.to_string()),
@@ -197,7 +197,7 @@ impl Store {
 
     /// Register a client with its token hash.
     pub async fn insert_client(&self, client: &ScimClient) -> Result<(), StoreError> {
-        with_conn!(self, |c, _d| {
+        with_write!(self, |c, _d| {
             diesel::insert_into(scim_clients::table)
                 .values((
                     scim_clients::id.eq(client.id.to_string()),
@@ -232,7 +232,7 @@ impl Store {
         name_or_id: &str,
         now: i64,
     ) -> Result<usize, StoreError> {
-        with_conn!(self, |c, _d| {
+        with_write!(self, |c, _d| {
             let n = diesel::update(
                 scim_clients::table
                     .filter(scim_clients::tenant_id.eq(tenant.to_string()))
@@ -283,7 +283,7 @@ impl Store {
     /// Record use of a client, at most once a minute (keeps the hot path nearly write-free).
     pub async fn touch_client(&self, id: ClientId, now: i64) -> Result<(), StoreError> {
         let stale = now - 60_000_000;
-        with_conn!(self, |c, _d| {
+        with_write!(self, |c, _d| {
             diesel::update(
                 scim_clients::table
                     .filter(scim_clients::id.eq(id.to_string()))
@@ -307,7 +307,7 @@ impl Store {
         names: &[String],
         now: i64,
     ) -> Result<(), StoreError> {
-        with_conn!(self, |c, _d| {
+        with_write!(self, |c, _d| {
             for name in names {
                 diesel::insert_into(skills::table)
                     .values((
@@ -345,7 +345,7 @@ impl Store {
         role: &str,
     ) -> Result<(), StoreError> {
         let key = fold(group);
-        with_conn!(self, |c, _d| {
+        with_write!(self, |c, _d| {
             diesel::delete(
                 role_mappings::table
                     .filter(role_mappings::tenant_id.eq(tenant.to_string()))

@@ -9,7 +9,7 @@ use crate::domain::admin::auth::{AdminSession, AdminToken, OidcSettings, Pending
 use crate::domain::ids::TenantId;
 use crate::store::Store;
 use crate::store::error::StoreError;
-use crate::with_conn;
+use crate::{with_conn, with_write};
 
 diesel::table! {
     /// Admin bearer tokens (hash only).
@@ -138,7 +138,7 @@ impl Store {
         hash: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        with_conn!(self, |c, _d| {
+        with_write!(self, |c, _d| {
             diesel::insert_into(admin_tokens::table)
                 .values((
                     admin_tokens::id.eq(id),
@@ -187,7 +187,7 @@ impl Store {
         name_or_id: &str,
         now: i64,
     ) -> Result<usize, StoreError> {
-        with_conn!(self, |c, _d| {
+        with_write!(self, |c, _d| {
             let n = diesel::update(
                 admin_tokens::table
                     .filter(admin_tokens::tenant_id.eq(tenant.to_string()))
@@ -208,7 +208,7 @@ impl Store {
     /// Record use of an admin token, at most once a minute.
     pub async fn touch_admin_token(&self, id: &str, now: i64) -> Result<(), StoreError> {
         let stale = now - 60_000_000;
-        with_conn!(self, |c, _d| {
+        with_write!(self, |c, _d| {
             diesel::update(
                 admin_tokens::table.filter(admin_tokens::id.eq(id)).filter(
                     admin_tokens::last_used_at
@@ -230,7 +230,7 @@ impl Store {
         s: &AdminSession,
         now: i64,
     ) -> Result<(), StoreError> {
-        with_conn!(self, |c, _d| {
+        with_write!(self, |c, _d| {
             diesel::insert_into(admin_sessions::table)
                 .values((
                     admin_sessions::id_hash.eq(id_hash),
@@ -278,7 +278,7 @@ impl Store {
 
     /// End a session (logout).
     pub async fn delete_admin_session(&self, id_hash: &str) -> Result<(), StoreError> {
-        with_conn!(self, |c, _d| {
+        with_write!(self, |c, _d| {
             diesel::delete(admin_sessions::table.filter(admin_sessions::id_hash.eq(id_hash)))
                 .execute(c)
                 .await?;
@@ -294,7 +294,7 @@ impl Store {
         now: i64,
     ) -> Result<(), StoreError> {
         let t = tenant.to_string();
-        with_conn!(self, |c, _d| {
+        with_write!(self, |c, _d| {
             diesel::delete(oidc_configs::table.filter(oidc_configs::tenant_id.eq(&t)))
                 .execute(c)
                 .await?;
@@ -349,7 +349,7 @@ impl Store {
         now: i64,
         expires_at: i64,
     ) -> Result<(), StoreError> {
-        with_conn!(self, |c, _d| {
+        with_write!(self, |c, _d| {
             diesel::insert_into(oidc_logins::table)
                 .values((
                     oidc_logins::state.eq(state),
@@ -371,7 +371,7 @@ impl Store {
         state: &str,
         now: i64,
     ) -> Result<Option<PendingLogin>, StoreError> {
-        let row: Option<(String, String, String, i64)> = with_conn!(self, |c, _d| {
+        let row: Option<(String, String, String, i64)> = with_write!(self, |c, _d| {
             diesel::delete(oidc_logins::table.filter(oidc_logins::state.eq(state)))
                 .returning((
                     oidc_logins::tenant_id,
@@ -402,7 +402,7 @@ impl Store {
         now: i64,
         expires_at: i64,
     ) -> Result<(), StoreError> {
-        with_conn!(self, |c, _d| {
+        with_write!(self, |c, _d| {
             diesel::insert_into(admin_login_links::table)
                 .values((
                     admin_login_links::token_hash.eq(hash),
@@ -422,7 +422,7 @@ impl Store {
         hash: &str,
         now: i64,
     ) -> Result<Option<TenantId>, StoreError> {
-        let row: Option<(String, i64)> = with_conn!(self, |c, _d| {
+        let row: Option<(String, i64)> = with_write!(self, |c, _d| {
             diesel::delete(admin_login_links::table.filter(admin_login_links::token_hash.eq(hash)))
                 .returning((admin_login_links::tenant_id, admin_login_links::expires_at))
                 .get_result(c)
@@ -436,7 +436,7 @@ impl Store {
 
     /// Delete expired sessions, sign-ins in flight and links; returns how many rows went.
     pub async fn prune_expired_credentials(&self, now: i64) -> Result<usize, StoreError> {
-        with_conn!(self, |c, _d| {
+        with_write!(self, |c, _d| {
             let a =
                 diesel::delete(admin_sessions::table.filter(admin_sessions::expires_at.le(now)))
                     .execute(c)

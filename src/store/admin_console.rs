@@ -23,7 +23,7 @@ use crate::store::roles::operator_roles;
 use crate::store::schema::{groups, role_mappings, skills, sync_events, users};
 use crate::store::sync_read::StoredEvent;
 use crate::store::{Dialect, Store};
-use crate::{with_conn, with_tx};
+use crate::{with_conn, with_tx, with_write};
 
 /// Counts of accounts by lifecycle state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -221,7 +221,7 @@ impl Store {
         group: &str,
     ) -> Result<usize, StoreError> {
         let (t, key) = (tenant.to_string(), fold(group));
-        with_conn!(self, |c, _d| {
+        with_write!(self, |c, _d| {
             let n = diesel::delete(
                 role_mappings::table
                     .filter(role_mappings::tenant_id.eq(&t))
@@ -236,7 +236,7 @@ impl Store {
     /// Remove a skill from the catalog (accounts keep it until changed); 0 or 1.
     pub async fn remove_skill(&self, tenant: TenantId, name: &str) -> Result<usize, StoreError> {
         let (t, key) = (tenant.to_string(), fold(name));
-        with_conn!(self, |c, _d| {
+        with_write!(self, |c, _d| {
             let n = diesel::delete(
                 skills::table
                     .filter(skills::tenant_id.eq(&t))
@@ -259,7 +259,7 @@ impl Store {
         );
         let mut total = 0;
         loop {
-            let n = with_conn!(self, |c, _d| {
+            let n = with_write!(self, |c, _d| {
                 diesel::sql_query(sql.clone())
                     .bind::<BigInt, _>(cutoff)
                     .bind::<BigInt, _>(batch)
@@ -321,17 +321,23 @@ impl Store {
         type Mark = (String, Option<i64>, Option<String>, Option<String>);
         type Manager = (Option<String>, Option<String>, Option<i64>);
         let (marks, managers): (Vec<Mark>, Vec<Manager>) = with_conn!(self, |c, _d| {
+            // By primary key alone, the tenant compared after (see `MembershipSql::live_users`:
+            // SQLite's planner would otherwise walk the tenant's index).
             let marks: Vec<Mark> = users::table
-                .filter(users::tenant_id.eq(&t))
                 .filter(users::id.eq_any(&ids))
                 .select((
                     users::id,
                     users::last_sync_at,
                     users::last_sync_client,
                     users::last_sync_outcome,
+                    users::tenant_id,
                 ))
-                .load(c)
-                .await?;
+                .load::<(String, Option<i64>, Option<String>, Option<String>, String)>(c)
+                .await?
+                .into_iter()
+                .filter(|r| r.4 == t)
+                .map(|r| (r.0, r.1, r.2, r.3))
+                .collect();
             // The IdP managing an account: the client of its latest successful SCIM change.
             let managers = sync_events::table
                 .filter(sync_events::tenant_id.eq(&t))

@@ -25,8 +25,8 @@ use crate::store::Store;
 use crate::store::accounts::{MAX_ATTEMPTS, backoff};
 use crate::store::error::StoreError;
 use crate::store::events::EventWriter;
-use crate::store::groups::{CHUNK, MembershipSql, id_strings};
-use crate::store::schema::{groups, users};
+use crate::store::groups::{MembershipSql, id_strings};
+use crate::store::schema::groups;
 use crate::with_tx;
 
 /// Most changes applied in one transaction.
@@ -163,17 +163,7 @@ impl Store {
                     .filter(|id| seen.insert(id.clone()))
                     .collect()
             };
-            let mut found: HashSet<String> = HashSet::with_capacity(named.len());
-            for chunk in named.chunks(CHUNK) {
-                let rows: Vec<String> = users::table
-                    .filter(users::tenant_id.eq(tenant))
-                    .filter(users::deleted_at.is_null())
-                    .filter(users::id.eq_any(chunk))
-                    .select(users::id)
-                    .load(c)
-                    .await?;
-                found.extend(rows);
-            }
+            let found = c.live_users(tenant, &named).await?;
             let mut results = Vec::with_capacity(batch.len());
             let mut changing = 0i64;
             let mut last_ok: Option<&SyncEvent> = None;

@@ -228,8 +228,10 @@ impl DatabaseLocation {
     }
 }
 
-/// Run code with a pooled connection of whichever backend is configured.
-/// `$d` names a `Dialect` constant for the arm.
+/// Run reads with a pooled connection of whichever backend is configured (on SQLite a
+/// read-only connection whose queries run on the blocking pool: long reads, admin pages;
+/// writes go through [`with_write!`] or [`with_tx!`]). `$d` names a `Dialect` constant for
+/// the arm.
 #[macro_export]
 macro_rules! with_conn {
     ($store:expr, |$c:ident, $d:ident| $body:expr) => {
@@ -243,6 +245,35 @@ macro_rules! with_conn {
             $crate::store::DbPool::Sqlite(pools) => {
                 let mut conn = pools
                     .other
+                    .get()
+                    .await
+                    .map_err($crate::store::error::StoreError::pool)?;
+                let $c = &mut *conn;
+                let $d = $crate::store::Dialect::Sqlite;
+                $body
+            }
+        }
+    };
+}
+
+/// Run a write outside a transaction (single statements, each committed on its own). On
+/// SQLite it takes this process's write lock first, like [`with_tx!`], so it queues with the
+/// other writers instead of starving in SQLite's busy handler behind them; [`with_conn!`]
+/// connections there are read-only.
+#[macro_export]
+macro_rules! with_write {
+    ($store:expr, |$c:ident, $d:ident| $body:expr) => {
+        match &$store.pool {
+            $crate::store::DbPool::Pg(pool) => {
+                let mut conn = pool.get().await?;
+                let $c = &mut *conn;
+                let $d = $crate::store::Dialect::Postgres;
+                $body
+            }
+            $crate::store::DbPool::Sqlite(pools) => {
+                let _turn = pools.writer().await;
+                let mut conn = pools
+                    .tx
                     .get()
                     .await
                     .map_err($crate::store::error::StoreError::pool)?;
@@ -442,7 +473,8 @@ impl Store {
                 result.map_err(|e| StoreError::Migration(e.to_string()))
             }
             DbPool::Sqlite(pools) => {
-                let conn = pools.other.get().await.map_err(StoreError::pool)?;
+                let _turn = pools.writer().await;
+                let conn = pools.tx.get().await.map_err(StoreError::pool)?;
                 let mut harness = AsyncMigrationHarness::new(conn);
                 harness
                     .run_pending_migrations(SQLITE_MIGRATIONS)
@@ -464,7 +496,8 @@ impl Store {
                     .map_err(|e| StoreError::Migration(e.to_string()))
             }
             DbPool::Sqlite(pools) => {
-                let conn = pools.other.get().await.map_err(StoreError::pool)?;
+                let _turn = pools.writer().await;
+                let conn = pools.tx.get().await.map_err(StoreError::pool)?;
                 let mut harness = AsyncMigrationHarness::new(conn);
                 harness
                     .revert_all_migrations(SQLITE_MIGRATIONS)

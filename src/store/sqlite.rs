@@ -8,18 +8,21 @@
 //!   tens of microseconds: less than the two thread hand-offs (futex wake-ups, context
 //!   switches) of a trip through tokio's blocking pool, which were most of a `GET`'s server
 //!   time. These connections are `query_only`.
-//! - **Write transactions** ([`SqlitePools::tx`]) run on the calling thread too, one at a
-//!   time: each first takes this process's write lock ([`SqlitePools::writer`], an async
-//!   lock handed over in arrival order), so its `BEGIN IMMEDIATE` finds SQLite's write lock
-//!   free and the transaction runs start to commit without yielding. On the blocking pool a
+//! - **Writes** ([`SqlitePools::tx`]: `with_tx!`, `with_write!`) run on the calling thread
+//!   too, one at a time: each first takes this process's write lock
+//!   ([`SqlitePools::writer`], an async lock handed over in arrival order), so its
+//!   `BEGIN IMMEDIATE` finds SQLite's write lock free and the transaction runs start to
+//!   commit without yielding. On the blocking pool a
 //!   transaction held the write lock across four thread hand-offs, and each hand-off back
 //!   waited for a request thread busy with other requests: writes were serialised on
 //!   scheduling delays, not on SQLite. Without the async lock a writer that found SQLite's
 //!   lock taken slept in SQLite's busy handler (1, 2, 5, … 100 ms between tries), which put
-//!   100 ms into the p99 of sixteen concurrent creates.
-//! - **Everything else** ([`SqlitePools::other`]: admin pages, single-statement writes
-//!   outside a transaction, migrations) runs on tokio's blocking pool, where a wait for the
-//!   write lock (`busy_timeout`) stalls no request thread.
+//!   100 ms into the p99 of sixteen concurrent creates; and a writer outside the async lock
+//!   starved in that handler behind the lock's steady queue ("database is locked").
+//! - **Other reads** ([`SqlitePools::other`]: `with_conn!`, long reads such as a group's
+//!   100,000 members, admin pages) run on tokio's blocking pool so they never hold up a
+//!   request thread. These connections are `query_only` as well: every write goes through
+//!   the write lock.
 //!
 //! SQLite serves one process; `busy_timeout` still covers a second one, such as the CLI.
 
@@ -84,10 +87,10 @@ impl SpawnBlocking for Lane {
 pub struct SqlitePools {
     /// Read-only connections whose queries run on the calling thread.
     pub read: Pool<SqliteConn>,
-    /// Connections for write transactions (under [`SqlitePools::writer`]), their queries on
-    /// the calling thread.
+    /// Connections for writes (under [`SqlitePools::writer`]), their queries on the calling
+    /// thread.
     pub tx: Pool<SqliteConn>,
-    /// Connections for everything else, their queries on the blocking pool.
+    /// Read-only connections for other reads, their queries on the blocking pool.
     pub other: Pool<SqliteConn>,
     writer: Arc<tokio::sync::Mutex<()>>,
 }
@@ -105,7 +108,7 @@ impl SqlitePools {
         Ok(SqlitePools {
             read: pool(path, size, Lane::Inline, true)?,
             tx: pool(path, 2, Lane::Inline, false)?,
-            other: pool(path, size, Lane::Blocking, false)?,
+            other: pool(path, size, Lane::Blocking, true)?,
             writer: Arc::new(tokio::sync::Mutex::new(())),
         })
     }
@@ -207,16 +210,19 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("scim-lane-{}", uuid::Uuid::new_v4()));
         let path = dir.join("t.db");
         let pools = SqlitePools::open(path.to_str().unwrap(), 2).unwrap();
-        let mut w = pools.other.get().await.unwrap();
+        let mut w = pools.tx.get().await.unwrap();
         w.batch_execute("CREATE TABLE t (x INTEGER)").await.unwrap();
-        let mut r = pools.read.get().await.unwrap();
-        let err = r
-            .batch_execute("INSERT INTO t VALUES (1)")
-            .await
-            .unwrap_err();
-        assert!(err.to_string().contains("readonly"), "{err}");
-        r.batch_execute("SELECT * FROM t").await.unwrap();
-        drop((r, w));
+        for read_only in [&pools.read, &pools.other] {
+            let mut r = read_only.get().await.unwrap();
+            let err = r
+                .batch_execute("INSERT INTO t VALUES (1)")
+                .await
+                .unwrap_err();
+            assert!(err.to_string().contains("readonly"), "{err}");
+            r.batch_execute("SELECT * FROM t").await.unwrap();
+        }
+        w.batch_execute("INSERT INTO t VALUES (1)").await.unwrap();
+        drop(w);
         let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -193,7 +193,7 @@ pub async fn skills(app: &TestApp, id: &str) -> Vec<String> {
 }
 
 async fn write_status(store: &Store, id: String, status: &str) -> Result<(), StoreError> {
-    scim_connector::with_conn!(store, |c, _d| {
+    scim_connector::with_write!(store, |c, _d| {
         diesel::update(users::table.filter(users::id.eq(&id)))
             .set(users::status.eq(status))
             .execute(c)
