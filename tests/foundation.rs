@@ -189,6 +189,46 @@ on_both!(
             )
             .await;
         assert_eq!(r.status, 401);
+        // User PATCH and PUT carry the check with the read of the row before their write: a
+        // revoked token writes nothing, whether the write would have succeeded or not.
+        let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                           "Operations": [{"op": "replace", "path": "displayName",
+                                           "value": "Revoked Writer"}]});
+        let mut put = user("gate-user");
+        put["displayName"] = json!("Revoked Writer");
+        let writes = [
+            ("PATCH", format!("Users/{id}"), patch.clone()),
+            ("PUT", format!("Users/{id}"), put.clone()),
+            (
+                "PATCH",
+                "Users/00000000-0000-0000-0000-000000000000".into(),
+                patch.clone(),
+            ),
+            (
+                "PATCH",
+                format!("Users/{id}"),
+                json!({"Operations": "not a list"}),
+            ),
+        ];
+        for (method, path, body) in &writes {
+            let r = app
+                .req_with(method, path, Some(body.clone()), &token, &[])
+                .await;
+            assert_eq!(r.status, 401, "{method} {path}: {}", r.body);
+            assert!(r.body.get("userName").is_none(), "{}", r.body);
+        }
+        let after = app.req("GET", &format!("Users/{id}"), None).await;
+        assert_ne!(
+            after.body["displayName"], "Revoked Writer",
+            "{}",
+            after.body
+        );
+        assert_eq!(
+            after.header("etag"),
+            Some(etag.clone()),
+            "unchanged: {}",
+            after.body
+        );
         assert_eq!(
             events_of_client(&app, &client.id.to_string()).await,
             before,

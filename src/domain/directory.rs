@@ -111,7 +111,7 @@ pub trait Directory: Send + Sync + 'static {
     /// transaction (a user write never changes them).
     fn update_account<F>(
         &self,
-        tenant: TenantId,
+        scope: ReadScope<'_>,
         id: AccountId,
         expected: Option<Vec<i64>>,
         now: DateTime<Utc>,

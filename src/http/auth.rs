@@ -16,10 +16,11 @@ use crate::http::error::ApiError;
 #[derive(Debug, Clone)]
 pub struct Authed(pub RequestCtx);
 
-/// A SCIM read whose token signature holds and whose database check travels with the read
-/// itself (see [`AuthGate`]): the handler runs inside [`ReadAuthed::answer`], which makes
-/// the check if no read carried it and answers 401 whenever it refuses, so nothing read
-/// leaves for a revoked token.
+/// A SCIM request whose token signature holds and whose database check travels with its
+/// first read (see [`AuthGate`]): reads, and the user PATCH/PUT whose write follows a read
+/// of the row (the check is decided before anything is written). The handler runs inside
+/// [`ReadAuthed::answer`], which makes the check if no read carried it and answers 401
+/// whenever it refuses, so nothing read leaves, and nothing is written, for a revoked token.
 #[derive(Debug, Clone)]
 pub struct ReadAuthed(RequestCtx);
 

@@ -160,35 +160,44 @@ pub async fn search_users(
 /// `PUT /Users/{id}`.
 pub async fn replace_user(
     state: web::Data<AppState>,
-    auth: Authed,
+    auth: ReadAuthed,
     req: HttpRequest,
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let v = parse_body(&body)?;
-    let out = state
-        .prov
-        .replace_user(&auth.0, &id, &v, if_match(req.headers()))
-        .await?;
-    Ok(resource(StatusCode::OK, out))
+    // The token check travels with the read that precedes the write (decided before
+    // anything is written).
+    auth.answer(&state, async {
+        let v = parse_body(&body)?;
+        let out = state
+            .prov
+            .replace_user(auth.ctx(), &id, &v, if_match(req.headers()))
+            .await?;
+        Ok(resource(StatusCode::OK, out))
+    })
+    .await
 }
 
 /// `PATCH /Users/{id}`: 200 with the resource.
 pub async fn patch_user(
     state: web::Data<AppState>,
-    auth: Authed,
+    auth: ReadAuthed,
     req: HttpRequest,
     id: web::Path<String>,
     q: Query,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let v = parse_body(&body)?;
-    let proj = projection(&state, ResourceKind::User, &q)?;
-    let (out, version) = state
-        .prov
-        .patch_user_versioned(&auth.0, &id, &v, if_match(req.headers()), &proj)
-        .await?;
-    Ok(resource_at(StatusCode::OK, out, Some(version)))
+    // As for PUT: the token check travels with the read before the write.
+    auth.answer(&state, async {
+        let v = parse_body(&body)?;
+        let proj = projection(&state, ResourceKind::User, &q)?;
+        let (out, version) = state
+            .prov
+            .patch_user_versioned(auth.ctx(), &id, &v, if_match(req.headers()), &proj)
+            .await?;
+        Ok(resource_at(StatusCode::OK, out, Some(version)))
+    })
+    .await
 }
 
 /// `DELETE /Users/{id}`: soft delete, 204.

@@ -273,7 +273,7 @@ impl Store {
     /// See `Directory::update_account`.
     pub async fn update_account_impl<F>(
         &self,
-        tenant: TenantId,
+        scope: ReadScope<'_>,
         id: AccountId,
         expected: Option<Vec<i64>>,
         now: i64,
@@ -282,7 +282,7 @@ impl Store {
     where
         F: Fn(&AccountRecord) -> Result<Decision<AccountWrite>, DomainError> + Send + Sync,
     {
-        let (id_s, tenant_s) = (id.to_string(), tenant.to_string());
+        let (id_s, tenant_s) = (id.to_string(), scope.tenant.to_string());
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -290,8 +290,9 @@ impl Store {
             // them: `groups` is readOnly on a User), read before the write transaction, which
             // applies only to the version read (a lost race retries). On PostgreSQL the read
             // goes out on the thread's shared connection, pipelined with other requests' reads,
-            // and the transaction holds its connection for the write alone.
-            let scope = ReadScope::from(tenant);
+            // and the transaction holds its connection for the write alone. The request's
+            // token check travels with the first read (`with_read_conn!`), decided before
+            // anything is written; a retry finds it decided.
             let row: Option<UserWithGroups> = with_read_conn!(self, scope, true, |c, d| {
                 user_with_groups_sql(d, &tenant_s, &id_s)
                     .query(true)

@@ -63,7 +63,7 @@ impl Directory for Store {
 
     async fn update_account<F>(
         &self,
-        tenant: TenantId,
+        scope: ReadScope<'_>,
         id: AccountId,
         expected: Option<Vec<i64>>,
         now: DateTime<Utc>,
@@ -73,7 +73,7 @@ impl Directory for Store {
         F: Fn(&AccountRecord) -> Result<Decision<AccountWrite>, DomainError> + Send + Sync,
     {
         Ok(self
-            .update_account_impl(tenant, id, expected, now.timestamp_micros(), decide)
+            .update_account_impl(scope, id, expected, now.timestamp_micros(), decide)
             .await?)
     }
 

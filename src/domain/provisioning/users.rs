@@ -168,17 +168,23 @@ impl<D: Directory> Provisioning<D> {
             let catalog = self.catalog_if_needed(ctx, has_skills(&incoming)).await?;
             let rec = self
                 .dir
-                .update_account(ctx.tenant, id, expected, self.clock.now(), |current| {
-                    let mut notes = notes.clone();
-                    let doc = mutability::prepare_replace(
-                        &self.registry,
-                        KIND,
-                        &current.doc,
-                        incoming.clone(),
-                        &mut notes,
-                    );
-                    self.decide_user(ctx, current, doc, catalog.as_deref(), notes, 200)
-                })
+                .update_account(
+                    ctx.read_scope(),
+                    id,
+                    expected,
+                    self.clock.now(),
+                    |current| {
+                        let mut notes = notes.clone();
+                        let doc = mutability::prepare_replace(
+                            &self.registry,
+                            KIND,
+                            &current.doc,
+                            incoming.clone(),
+                            &mut notes,
+                        );
+                        self.decide_user(ctx, current, doc, catalog.as_deref(), notes, 200)
+                    },
+                )
                 .await?;
             // RFC 7644 3.5.1: the answer is the full resource, groups included (read with
             // the row by `update_account`).
@@ -220,12 +226,18 @@ impl<D: Directory> Provisioning<D> {
             let catalog = self.catalog_if_needed(ctx, mentions_skills).await?;
             let rec = self
                 .dir
-                .update_account(ctx.tenant, id, expected, self.clock.now(), |current| {
-                    let mut notes = notes.clone();
-                    let mut doc = current.doc.clone();
-                    patch::apply(&self.registry, KIND, &mut doc, &request, &[], &mut notes)?;
-                    self.decide_user(ctx, current, doc, catalog.as_deref(), notes, 200)
-                })
+                .update_account(
+                    ctx.read_scope(),
+                    id,
+                    expected,
+                    self.clock.now(),
+                    |current| {
+                        let mut notes = notes.clone();
+                        let mut doc = current.doc.clone();
+                        patch::apply(&self.registry, KIND, &mut doc, &request, &[], &mut notes)?;
+                        self.decide_user(ctx, current, doc, catalog.as_deref(), notes, 200)
+                    },
+                )
                 .await?;
             // The groups came with the row read by `update_account`.
             let with_groups = projection.wants(None, "groups");
