@@ -14,7 +14,7 @@ use crate::store::error::StoreError;
 use crate::store::events::{insert_event, mark_synced, with_event};
 use crate::store::filter_sql::Table;
 use crate::store::list_sql::{
-    is_point_lookup, list_sql, prepared_shape, total_from_page, user_with_groups_sql,
+    is_point_lookup, list_sql, of_tenant, prepared_shape, total_from_page, user_with_groups_sql,
 };
 use crate::store::models::{UserRow, UserWithGroups};
 use crate::store::schema::{groups, memberships, user_skills, users};
@@ -161,23 +161,25 @@ impl Store {
         let (id_s, tenant_s) = (id.to_string(), scope.tenant.to_string());
         if with_groups {
             // The row and its groups in one statement, kept prepared.
-            let sql = user_with_groups_sql(self.dialect(), &tenant_s, &id_s);
+            let sql = user_with_groups_sql(self.dialect(), &id_s);
             let row: Option<UserWithGroups> = with_read_conn!(self, scope, true, |c, _d| {
                 sql.query(true).get_result(c).await.optional()?
             });
-            return Ok(row.map(UserWithGroups::into_record));
+            return Ok(
+                of_tenant(row, &tenant_s, |r| &r.user.tenant_id).map(UserWithGroups::into_record)
+            );
         }
+        // By primary key alone, the tenant compared on the row (see `user_with_groups_sql`).
         let row: Option<UserRow> = with_read_conn!(self, scope, true, |c, _d| {
             users::table
                 .filter(users::id.eq(&id_s))
-                .filter(users::tenant_id.eq(&tenant_s))
                 .filter(users::deleted_at.is_null())
                 .select(UserRow::as_select())
                 .first(c)
                 .await
                 .optional()?
         });
-        Ok(row.map(UserRow::into_record))
+        Ok(of_tenant(row, &tenant_s, |r| &r.tenant_id).map(UserRow::into_record))
     }
 
     /// See `Directory::account_groups`. Memberships are per tenant: the group must be the
@@ -294,13 +296,14 @@ impl Store {
             // token check travels with the first read (`with_read_conn!`), decided before
             // anything is written; a retry finds it decided.
             let row: Option<UserWithGroups> = with_read_conn!(self, scope, true, |c, d| {
-                user_with_groups_sql(d, &tenant_s, &id_s)
+                user_with_groups_sql(d, &id_s)
                     .query(true)
                     .get_result(c)
                     .await
                     .optional()?
             });
-            let row = row.ok_or_else(|| not_found(&id_s))?;
+            let row =
+                of_tenant(row, &tenant_s, |r| &r.user.tenant_id).ok_or_else(|| not_found(&id_s))?;
             if let Some(exp) = &expected
                 && !exp.contains(&row.user.version)
             {

@@ -17,7 +17,9 @@ use crate::store::accounts::{CountRow, MAX_ATTEMPTS, backoff};
 use crate::store::error::StoreError;
 use crate::store::events::EventWriter;
 use crate::store::filter_sql::Table;
-use crate::store::list_sql::{is_point_lookup, list_sql, prepared_shape, total_from_page};
+use crate::store::list_sql::{
+    is_point_lookup, list_sql, of_tenant, prepared_shape, total_from_page,
+};
 use crate::store::models::{GroupRow, NewMembership};
 use crate::store::schema::{groups, memberships, users};
 use crate::store::{SqliteConn, Store};
@@ -292,16 +294,17 @@ impl Store {
         members: MemberLoad,
     ) -> Result<Option<GroupRecord>, StoreError> {
         let (id_s, tenant_s) = (id.to_string(), scope.tenant.to_string());
+        // By primary key alone, the tenant compared on the row (see `user_with_groups_sql`).
         let row: Option<GroupRow> = with_read_conn!(self, scope, true, |c, _d| {
             groups::table
                 .filter(groups::id.eq(&id_s))
-                .filter(groups::tenant_id.eq(&tenant_s))
                 .filter(groups::deleted_at.is_null())
                 .select(GroupRow::as_select())
                 .first(c)
                 .await
                 .optional()?
         });
+        let row = of_tenant(row, &tenant_s, |r| &r.tenant_id);
         let Some(row) = row else { return Ok(None) };
         let mut rec = row.into_record();
         if members != MemberLoad::None {
