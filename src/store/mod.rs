@@ -235,24 +235,7 @@ impl DatabaseLocation {
 #[macro_export]
 macro_rules! with_conn {
     ($store:expr, |$c:ident, $d:ident| $body:expr) => {
-        match &$store.pool {
-            $crate::store::DbPool::Pg(pool) => {
-                let mut conn = pool.get().await?;
-                let $c = &mut *conn;
-                let $d = $crate::store::Dialect::Postgres;
-                $body
-            }
-            $crate::store::DbPool::Sqlite(pools) => {
-                let mut conn = pools
-                    .other
-                    .get()
-                    .await
-                    .map_err($crate::store::error::StoreError::pool)?;
-                let $c = &mut *conn;
-                let $d = $crate::store::Dialect::Sqlite;
-                $body
-            }
-        }
+        $crate::with_pooled!($store, read, |$c, $d| $body)
     };
 }
 
@@ -263,6 +246,17 @@ macro_rules! with_conn {
 #[macro_export]
 macro_rules! with_write {
     ($store:expr, |$c:ident, $d:ident| $body:expr) => {
+        $crate::with_pooled!($store, write, |$c, $d| $body)
+    };
+}
+
+/// The body of [`with_conn!`] and [`with_write!`]: a pooled connection, on SQLite the one
+/// [`SqlitePools::read`](sqlite::SqlitePools::read) or
+/// [`SqlitePools::write`](sqlite::SqlitePools::write) gives.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! with_pooled {
+    ($store:expr, $purpose:ident, |$c:ident, $d:ident| $body:expr) => {
         match &$store.pool {
             $crate::store::DbPool::Pg(pool) => {
                 let mut conn = pool.get().await?;
@@ -271,12 +265,7 @@ macro_rules! with_write {
                 $body
             }
             $crate::store::DbPool::Sqlite(pools) => {
-                let _turn = pools.writer().await;
-                let mut conn = pools
-                    .tx
-                    .get()
-                    .await
-                    .map_err($crate::store::error::StoreError::pool)?;
+                let (_turn, mut conn) = pools.$purpose().await?;
                 let $c = &mut *conn;
                 let $d = $crate::store::Dialect::Sqlite;
                 $body
@@ -298,12 +287,7 @@ macro_rules! with_tx {
             }
             $crate::store::DbPool::Sqlite(pools) => {
                 // This process's writers queue here, not in SQLite's busy handler.
-                let _turn = pools.writer().await;
-                let mut conn = pools
-                    .tx
-                    .get()
-                    .await
-                    .map_err($crate::store::error::StoreError::pool)?;
+                let (_turn, mut conn) = pools.write().await?;
                 let $d = $crate::store::Dialect::Sqlite;
                 $crate::store::sqlite::immediate_transaction(&mut conn, async |$c| $body).await
             }
@@ -473,8 +457,7 @@ impl Store {
                 result.map_err(|e| StoreError::Migration(e.to_string()))
             }
             DbPool::Sqlite(pools) => {
-                let _turn = pools.writer().await;
-                let conn = pools.tx.get().await.map_err(StoreError::pool)?;
+                let (_turn, conn) = pools.write().await?;
                 let mut harness = AsyncMigrationHarness::new(conn);
                 harness
                     .run_pending_migrations(SQLITE_MIGRATIONS)
@@ -496,8 +479,7 @@ impl Store {
                     .map_err(|e| StoreError::Migration(e.to_string()))
             }
             DbPool::Sqlite(pools) => {
-                let _turn = pools.writer().await;
-                let conn = pools.tx.get().await.map_err(StoreError::pool)?;
+                let (_turn, conn) = pools.write().await?;
                 let mut harness = AsyncMigrationHarness::new(conn);
                 harness
                     .revert_all_migrations(SQLITE_MIGRATIONS)

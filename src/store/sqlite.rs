@@ -114,10 +114,28 @@ impl SqlitePools {
     }
 
     /// Wait for this process's turn to write (held for a whole write transaction).
-    pub async fn writer(&self) -> tokio::sync::MutexGuard<'_, ()> {
+    pub async fn writer(&self) -> WriteTurn<'_> {
         self.writer.lock().await
     }
+
+    /// A read-only connection whose queries run on the blocking pool (`with_conn!`); no
+    /// turn to write.
+    pub async fn read(&self) -> Result<(Option<WriteTurn<'_>>, Pooled), StoreError> {
+        Ok((None, self.other.get().await.map_err(StoreError::pool)?))
+    }
+
+    /// This process's turn to write, then a connection to write with (`with_write!`).
+    pub async fn write(&self) -> Result<(Option<WriteTurn<'_>>, Pooled), StoreError> {
+        let turn = self.writer().await;
+        Ok((Some(turn), self.tx.get().await.map_err(StoreError::pool)?))
+    }
 }
+
+/// A turn to write ([`SqlitePools::writer`]).
+pub type WriteTurn<'a> = tokio::sync::MutexGuard<'a, ()>;
+
+/// A pooled SQLite connection.
+pub type Pooled = diesel_async::pooled_connection::deadpool::Object<SqliteConn>;
 
 fn pool(
     path: &str,
