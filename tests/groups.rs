@@ -352,6 +352,31 @@ on_both!(get_by_id_with_and_without_members, async |app: TestApp| {
         .req_with("GET", &format!("Groups/{gid}"), None, &t2, &[])
         .await;
     assert_eq!(r.status, 404, "{}", r.body);
+    // Nor can another tenant change or delete it (the write paths read the group by primary
+    // key and compare its tenant on the row).
+    let before = app.req("GET", &format!("Groups/{gid}"), None).await;
+    let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                       "Operations": [{"op": "remove", "path": "members"}]});
+    let put = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                     "displayName": "Taken Over"});
+    for (method, body) in [("PATCH", Some(patch)), ("PUT", Some(put)), ("DELETE", None)] {
+        let r = app
+            .req_with(method, &format!("Groups/{gid}"), body, &t2, &[])
+            .await;
+        assert_eq!(r.status, 404, "{method}: {}", r.body);
+    }
+    let after = app.req("GET", &format!("Groups/{gid}"), None).await;
+    assert_eq!(after.status, 200);
+    assert_eq!(
+        after.header("etag"),
+        before.header("etag"),
+        "{}",
+        after.body
+    );
+    assert_eq!(
+        sorted_ids(&after.body["members"]),
+        sorted_ids(&before.body["members"])
+    );
 });
 
 on_both!(put_replaces_membership_exactly, async |app: TestApp| {

@@ -384,15 +384,16 @@ impl Store {
         loop {
             attempt += 1;
             let result: Result<(), StoreError> = with_tx!(self, |c, _d| {
-                let version: i64 = users::table
+                // By primary key, the tenant compared on the row (`user_with_groups_sql`).
+                let row: Option<(i64, String)> = users::table
                     .filter(users::id.eq(&id_s))
-                    .filter(users::tenant_id.eq(&tenant_s))
                     .filter(users::deleted_at.is_null())
-                    .select(users::version)
+                    .select((users::version, users::tenant_id))
                     .first(c)
                     .await
-                    .optional()?
-                    .ok_or_else(|| not_found(&id_s))?;
+                    .optional()?;
+                let (version, _) =
+                    of_tenant(row, &tenant_s, |r| &r.1).ok_or_else(|| not_found(&id_s))?;
                 if let Some(exp) = &expected
                     && !exp.contains(&version)
                 {

@@ -373,15 +373,16 @@ impl Store {
         loop {
             attempt += 1;
             let result: Result<GroupRecord, StoreError> = with_tx!(self, |c, _d| {
-                let row: GroupRow = groups::table
+                // By primary key, the tenant compared on the row (`user_with_groups_sql`).
+                let row: Option<GroupRow> = groups::table
                     .filter(groups::id.eq(&id_s))
-                    .filter(groups::tenant_id.eq(&tenant_s))
                     .filter(groups::deleted_at.is_null())
                     .select(GroupRow::as_select())
                     .first(c)
                     .await
-                    .optional()?
-                    .ok_or_else(|| not_found(&id_s))?;
+                    .optional()?;
+                let row =
+                    of_tenant(row, &tenant_s, |r| &r.tenant_id).ok_or_else(|| not_found(&id_s))?;
                 if let Some(exp) = &expected
                     && !exp.contains(&row.version)
                 {
@@ -479,15 +480,16 @@ impl Store {
     ) -> Result<(), StoreError> {
         let (id_s, tenant_s) = (id.to_string(), tenant.to_string());
         with_tx!(self, |c, _d| {
-            let version: i64 = groups::table
+            // By primary key, the tenant compared on the row (`user_with_groups_sql`).
+            let row: Option<(i64, String)> = groups::table
                 .filter(groups::id.eq(&id_s))
-                .filter(groups::tenant_id.eq(&tenant_s))
                 .filter(groups::deleted_at.is_null())
-                .select(groups::version)
+                .select((groups::version, groups::tenant_id))
                 .first(c)
                 .await
-                .optional()?
-                .ok_or_else(|| not_found(&id_s))?;
+                .optional()?;
+            let (version, _) =
+                of_tenant(row, &tenant_s, |r| &r.1).ok_or_else(|| not_found(&id_s))?;
             if let Some(exp) = &expected
                 && !exp.contains(&version)
             {

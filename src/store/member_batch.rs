@@ -26,6 +26,7 @@ use crate::store::accounts::{MAX_ATTEMPTS, backoff};
 use crate::store::error::StoreError;
 use crate::store::events::EventWriter;
 use crate::store::groups::{MembershipSql, id_strings};
+use crate::store::list_sql::of_tenant;
 use crate::store::schema::groups;
 use crate::with_tx;
 
@@ -137,14 +138,15 @@ impl Store {
     ) -> Result<Vec<Result<(), DomainError>>, StoreError> {
         let now = batch.iter().map(|p| p.now).max().unwrap_or_default();
         with_tx!(self, |c, _d| {
-            let live: Option<i64> = groups::table
+            // By primary key, the tenant compared on the row (`user_with_groups_sql`).
+            let live: Option<(i64, String)> = groups::table
                 .filter(groups::id.eq(group))
-                .filter(groups::tenant_id.eq(tenant))
                 .filter(groups::deleted_at.is_null())
-                .select(groups::version)
+                .select((groups::version, groups::tenant_id))
                 .first(c)
                 .await
                 .optional()?;
+            let live = of_tenant(live, tenant, |r| &r.1);
             if live.is_none() {
                 return Ok(batch
                     .iter()
