@@ -10,7 +10,7 @@
 //!   time. These connections are `query_only`.
 //! - **Writes** ([`SqlitePools::tx`]: `with_tx!`, `with_write!`) run on the calling thread
 //!   too, one at a time: each first takes this process's write lock
-//!   ([`SqlitePools::writer`], an async lock handed over in arrival order), so its
+//!   ([`SqlitePools::write`], an async lock handed over in arrival order), so its
 //!   `BEGIN IMMEDIATE` finds SQLite's write lock free and the transaction runs start to
 //!   commit without yielding. On the blocking pool a
 //!   transaction held the write lock across four thread hand-offs, and each hand-off back
@@ -87,7 +87,7 @@ impl SpawnBlocking for Lane {
 pub struct SqlitePools {
     /// Read-only connections whose queries run on the calling thread.
     pub read: Pool<SqliteConn>,
-    /// Connections for writes (under [`SqlitePools::writer`]), their queries on the calling
+    /// Connections for writes (under [`SqlitePools::write`]), their queries on the calling
     /// thread.
     pub tx: Pool<SqliteConn>,
     /// Read-only connections for other reads, their queries on the blocking pool.
@@ -114,7 +114,7 @@ impl SqlitePools {
     }
 
     /// Wait for this process's turn to write (held for a whole write transaction).
-    pub async fn writer(&self) -> WriteTurn<'_> {
+    async fn writer(&self) -> WriteTurn<'_> {
         self.writer.lock().await
     }
 
@@ -131,7 +131,7 @@ impl SqlitePools {
     }
 }
 
-/// A turn to write ([`SqlitePools::writer`]).
+/// A turn to write ([`SqlitePools::write`]).
 pub type WriteTurn<'a> = tokio::sync::MutexGuard<'a, ()>;
 
 /// A pooled SQLite connection.
