@@ -13,8 +13,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use clap::Parser;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::SendRequest;
+use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST};
+use hyper::{Method, Request};
+use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
+use tokio::net::TcpStream;
 use tokio::sync::Mutex;
 
 #[global_allocator]
@@ -62,6 +69,8 @@ struct Stats {
     /// (sequence number, latency in µs) of successful requests.
     latencies: Vec<(u64, u32)>,
     cpu_ticks: Option<u64>,
+    /// The benchmark's own CPU time over the workload, in clock ticks.
+    own_ticks: Option<u64>,
     first_error: Option<String>,
 }
 
@@ -95,13 +104,14 @@ impl Stats {
         lat.sort_unstable();
         let secs = self.elapsed.as_secs_f64().max(1e-9);
         let total = self.ok + self.errors;
-        let cpu = self
-            .cpu_ticks
-            .filter(|_| total > 0)
-            .map(|t| format!("{:>7.1} µs", t as f64 * 10_000.0 / total as f64))
-            .unwrap_or_else(|| "      -".into());
+        let per_request = |ticks: Option<u64>| {
+            ticks
+                .filter(|_| total > 0)
+                .map(|t| format!("{:>7.1} µs", t as f64 * 10_000.0 / total as f64))
+                .unwrap_or_else(|| "      -".into())
+        };
         println!(
-            "{:<28} {:>8} {:>7} {:>10.0}/s  p50 {:>7.2} ms  p95 {:>7.2} ms  p99 {:>7.2} ms  cpu/req {}",
+            "{:<28} {:>8} {:>7} {:>10.0}/s  p50 {:>7.2} ms  p95 {:>7.2} ms  p99 {:>7.2} ms  cpu/req {} (bench {})",
             self.name,
             total,
             self.errors,
@@ -109,7 +119,8 @@ impl Stats {
             percentile(&lat, 0.50),
             percentile(&lat, 0.95),
             percentile(&lat, 0.99),
-            cpu
+            per_request(self.cpu_ticks),
+            per_request(self.own_ticks),
         );
         if let Some(e) = &self.first_error {
             println!("    first error: {e}");
@@ -119,8 +130,12 @@ impl Stats {
 
 /// Shared client state.
 struct Bench {
-    http: reqwest::Client,
-    base: String,
+    /// `host:port` of the server.
+    host: String,
+    /// Path of the SCIM base URL, e.g. `/scim/v2`.
+    prefix: String,
+    /// Keep-alive connections not in use.
+    idle: std::sync::Mutex<Vec<SendRequest<Full<Bytes>>>>,
     auth: String,
     run: String,
     user_ids: Mutex<Vec<Option<String>>>,
@@ -129,29 +144,64 @@ struct Bench {
 type Check = Result<(), String>;
 
 impl Bench {
+    /// One request on an idle keep-alive connection (a new one when none is idle), and the
+    /// parsed answer. A plain HTTP/1.1 client per connection: the load generator shares the
+    /// server's two cores, so it should cost little per request (see docs/performance.md).
     async fn send(
         &self,
-        method: reqwest::Method,
+        method: Method,
         path: &str,
         body: Option<&Value>,
     ) -> Result<(u16, Value), String> {
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .header("Authorization", &self.auth)
-            .header("Content-Type", "application/scim+json");
-        if let Some(b) = body {
-            req = req.body(b.to_string());
-        }
-        let res = req.send().await.map_err(|e| format!("transport: {e}"))?;
+        let idle = self.idle.lock().expect("idle connections").pop();
+        let mut conn = match idle {
+            Some(c) => c,
+            None => self.connect().await?,
+        };
+        conn.ready().await.map_err(|e| format!("transport: {e}"))?;
+        let mut req = Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.prefix))
+            .header(HOST, &self.host)
+            .header(AUTHORIZATION, &self.auth);
+        let payload = match body {
+            Some(b) => {
+                req = req.header(CONTENT_TYPE, "application/scim+json");
+                Bytes::from(serde_json::to_vec(b).map_err(|e| e.to_string())?)
+            }
+            None => Bytes::new(),
+        };
+        let req = req.body(Full::new(payload)).map_err(|e| e.to_string())?;
+        let res = tokio::time::timeout(Duration::from_secs(30), conn.send_request(req))
+            .await
+            .map_err(|_| "transport: timed out".to_string())?
+            .map_err(|e| format!("transport: {e}"))?;
         let status = res.status().as_u16();
-        let bytes = res.bytes().await.map_err(|e| format!("body: {e}"))?;
+        let bytes = res
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| format!("body: {e}"))?
+            .to_bytes();
+        self.idle.lock().expect("idle connections").push(conn);
         let v = if bytes.is_empty() {
             Value::Null
         } else {
             serde_json::from_slice(&bytes).map_err(|e| format!("json: {e}"))?
         };
         Ok((status, v))
+    }
+
+    async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, String> {
+        let stream = TcpStream::connect(&self.host)
+            .await
+            .map_err(|e| format!("connect: {e}"))?;
+        stream.set_nodelay(true).map_err(|e| e.to_string())?;
+        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| format!("handshake: {e}"))?;
+        tokio::spawn(conn);
+        Ok(sender)
     }
 
     fn user_name(&self, i: u64) -> String {
@@ -194,7 +244,7 @@ impl Bench {
 
     async fn create(&self, i: u64) -> Check {
         let (s, v) = self
-            .send(reqwest::Method::POST, "/Users", Some(&self.user_body(i)))
+            .send(Method::POST, "/Users", Some(&self.user_body(i)))
             .await?;
         if s != 201 || v["userName"] != self.user_name(i) {
             return Err(format!("create: {s} {v}"));
@@ -214,7 +264,7 @@ impl Bench {
             "/Users?filter=userName%20eq%20%22{}%22",
             name.replace('@', "%40")
         );
-        let (s, v) = self.send(reqwest::Method::GET, &path, None).await?;
+        let (s, v) = self.send(Method::GET, &path, None).await?;
         if s != 200 || v["totalResults"] != 1 || v["Resources"][0]["userName"] != name {
             return Err(format!("filter: {s} {v}"));
         }
@@ -227,7 +277,7 @@ impl Bench {
             "/Users?filter=userName%20eq%20%22{}%22",
             name.replace('@', "%40")
         );
-        let (s, v) = self.send(reqwest::Method::GET, &path, None).await?;
+        let (s, v) = self.send(Method::GET, &path, None).await?;
         if s != 200 || v["totalResults"] != 0 {
             return Err(format!("filter miss: {s} {v}"));
         }
@@ -237,7 +287,7 @@ impl Bench {
     async fn get_by_id(&self, i: u64) -> Check {
         let id = self.id(i).await?;
         let (s, v) = self
-            .send(reqwest::Method::GET, &format!("/Users/{id}"), None)
+            .send(Method::GET, &format!("/Users/{id}"), None)
             .await?;
         if s != 200 || v["id"] != id.as_str() {
             return Err(format!("get: {s} {v}"));
@@ -247,7 +297,7 @@ impl Bench {
 
     async fn list_page(&self, start: u64, users: u64) -> Check {
         let path = format!("/Users?startIndex={start}&count=100");
-        let (s, v) = self.send(reqwest::Method::GET, &path, None).await?;
+        let (s, v) = self.send(Method::GET, &path, None).await?;
         let n = v["Resources"].as_array().map_or(0, Vec::len) as u64;
         let total = v["totalResults"].as_u64().unwrap_or(0);
         if s != 200 || v["startIndex"] != start || total < users || n != 100.min(total + 1 - start)
@@ -262,7 +312,7 @@ impl Bench {
         let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
             "Operations": [{"op": "replace", "path": "active", "value": active}]});
         let (s, v) = self
-            .send(reqwest::Method::PATCH, &format!("/Users/{id}"), Some(&body))
+            .send(Method::PATCH, &format!("/Users/{id}"), Some(&body))
             .await?;
         if s != 200 || v["active"] != active {
             return Err(format!("patch: {s} {v}"));
@@ -275,7 +325,7 @@ impl Bench {
         let mut body = self.user_body(i);
         body["displayName"] = Value::String(format!("Renamed {i}"));
         let (s, v) = self
-            .send(reqwest::Method::PUT, &format!("/Users/{id}"), Some(&body))
+            .send(Method::PUT, &format!("/Users/{id}"), Some(&body))
             .await?;
         if s != 200 || v["displayName"] != format!("Renamed {i}") {
             return Err(format!("put: {s} {v}"));
@@ -288,11 +338,7 @@ impl Bench {
         let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
             "Operations": [{"op": op, "path": "members", "value": [{"value": id}]}]});
         let (s, v) = self
-            .send(
-                reqwest::Method::PATCH,
-                &format!("/Groups/{group}"),
-                Some(&body),
-            )
+            .send(Method::PATCH, &format!("/Groups/{group}"), Some(&body))
             .await?;
         if s != 204 {
             return Err(format!("member {op}: {s} {v}"));
@@ -302,9 +348,7 @@ impl Bench {
 
     async fn create_group(&self, name: &str) -> Result<String, String> {
         let body = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": name});
-        let (s, v) = self
-            .send(reqwest::Method::POST, "/Groups", Some(&body))
-            .await?;
+        let (s, v) = self.send(Method::POST, "/Groups", Some(&body)).await?;
         if s != 201 {
             return Err(format!("create group: {s} {v}"));
         }
@@ -317,7 +361,7 @@ impl Bench {
         } else {
             format!("/Groups/{group}")
         };
-        let (s, v) = self.send(reqwest::Method::GET, &path, None).await?;
+        let (s, v) = self.send(Method::GET, &path, None).await?;
         let n = v["members"].as_array().map_or(0, Vec::len) as u64;
         let ok = s == 200
             && if excluded {
@@ -341,6 +385,7 @@ where
     let op = Arc::new(op);
     let next = Arc::new(AtomicU64::new(0));
     let cpu0 = cpu_ticks(pid);
+    let own0 = cpu_ticks(Some(std::process::id()));
     let start = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..conns {
@@ -375,6 +420,7 @@ where
         elapsed: Duration::ZERO,
         latencies: Vec::new(),
         cpu_ticks: None,
+        own_ticks: None,
         first_error: None,
     };
     for t in tasks {
@@ -389,6 +435,9 @@ where
     }
     stats.elapsed = start.elapsed();
     stats.cpu_ticks = cpu0.zip(cpu_ticks(pid)).map(|(a, b)| b.saturating_sub(a));
+    stats.own_ticks = own0
+        .zip(cpu_ticks(Some(std::process::id())))
+        .map(|(a, b)| b.saturating_sub(a));
     stats
 }
 
@@ -396,16 +445,21 @@ fn wanted(args: &Args, name: &str) -> bool {
     args.workloads.is_empty() || args.workloads.iter().any(|w| w == name)
 }
 
-#[tokio::main]
+// One thread: the benchmark shares the server's cores, and a second runtime thread only
+// adds wake-ups between the two.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(args.connections)
-        .timeout(Duration::from_secs(30))
-        .build()?;
+    let base = url::Url::parse(&args.base_url)?;
+    anyhow::ensure!(base.scheme() == "http", "scim-bench speaks plain http");
     let bench = Arc::new(Bench {
-        http,
-        base: args.base_url.trim_end_matches('/').to_string(),
+        host: format!(
+            "{}:{}",
+            base.host_str().unwrap_or("127.0.0.1"),
+            base.port_or_known_default().unwrap_or(80)
+        ),
+        prefix: base.path().trim_end_matches('/').to_string(),
+        idle: std::sync::Mutex::new(Vec::new()),
         auth: format!("Bearer {}", args.token),
         run: format!("{:x}", rand::random::<u32>()),
         user_ids: Mutex::new(Vec::new()),

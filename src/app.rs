@@ -99,9 +99,16 @@ pub fn app(
         InitError = (),
     >,
 > {
+    // A request span costs its fields (route, peer, user agent...) whether or not anything
+    // records it (6% of the server's time per GET by id), so it is built only when request
+    // logging is on (`RUST_LOG` at info or finer, the default).
+    let request_spans = tracing::enabled!(target: "tracing_actix_web", tracing::Level::INFO);
     App::new()
         .app_data(state)
-        .wrap(tracing_actix_web::TracingLogger::default())
+        .wrap(actix_web::middleware::Condition::new(
+            request_spans,
+            tracing_actix_web::TracingLogger::default(),
+        ))
         .configure(configure)
 }
 
