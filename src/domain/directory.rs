@@ -53,6 +53,21 @@ pub struct ReadScope<'a> {
     pub gate: Option<&'a AuthGate>,
 }
 
+impl<'a> ReadScope<'a> {
+    /// The gate still open, if any, and this scope without it: for a read that carries the
+    /// check itself (as a column of its own statement) instead of beside it.
+    pub fn carried(self) -> (ReadScope<'a>, Option<&'a AuthGate>) {
+        let open = self.gate.filter(|g| g.is_open());
+        (
+            ReadScope {
+                tenant: self.tenant,
+                gate: None,
+            },
+            open,
+        )
+    }
+}
+
 impl From<TenantId> for ReadScope<'_> {
     fn from(tenant: TenantId) -> Self {
         ReadScope { tenant, gate: None }

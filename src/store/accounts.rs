@@ -16,7 +16,7 @@ use crate::store::filter_sql::Table;
 use crate::store::list_sql::{
     is_point_lookup, list_sql, of_tenant, prepared_shape, total_from_page, user_with_groups_sql,
 };
-use crate::store::models::{UserRow, UserWithGroups};
+use crate::store::models::{Gated, UserRow, UserWithGroups};
 use crate::store::schema::{groups, memberships, user_skills, users};
 use crate::store::{DbPool, Store};
 use crate::{with_conn, with_read_conn, with_tx};
@@ -160,13 +160,17 @@ impl Store {
     ) -> Result<Option<AccountRecord>, StoreError> {
         let (id_s, tenant_s) = (id.to_string(), scope.tenant.to_string());
         if with_groups {
-            // The row and its groups in one statement, kept prepared.
-            let sql = user_with_groups_sql(self.dialect(), &id_s);
-            let row: Option<UserWithGroups> = with_read_conn!(self, scope, true, |c, _d| {
+            // The row, its groups and the token check in one statement, kept prepared.
+            let (read, gate) = scope.carried();
+            let sql = user_with_groups_sql(self.dialect(), &id_s, gate);
+            let row: Option<Gated<UserWithGroups>> = with_read_conn!(self, read, true, |c, _d| {
                 sql.query(true).get_result(c).await.optional()?
             });
+            self.decide_carried(gate, row.as_ref().map(|r| r.gate.as_deref()))
+                .await?;
             return Ok(
-                of_tenant(row, &tenant_s, |r| &r.user.tenant_id).map(UserWithGroups::into_record)
+                of_tenant(row.map(|r| r.row), &tenant_s, |r| &r.user.tenant_id)
+                    .map(UserWithGroups::into_record),
             );
         }
         // By primary key alone, the tenant compared on the row (see `user_with_groups_sql`).
@@ -234,25 +238,32 @@ impl Store {
         query: &ListQuery,
         with_groups: bool,
     ) -> Result<Listing<AccountRecord>, StoreError> {
+        // The page carries the token check (a column of its rows); an empty page leaves it
+        // to be made after.
+        let (read, gate) = scope.carried();
         let (page, count) = list_sql(
             self.dialect(),
             Table::Users,
             &scope.tenant.to_string(),
             query,
             with_groups,
+            gate,
         );
         let prepared = prepared_shape(query);
         let point = is_point_lookup(query);
-        let (rows, total): (Vec<UserWithGroups>, Option<i64>) =
-            with_read_conn!(self, scope, point, |c, _d| {
-                let rows: Vec<UserWithGroups> = if with_groups {
+        let (rows, total): (Vec<Gated<UserWithGroups>>, Option<i64>) =
+            with_read_conn!(self, read, point, |c, _d| {
+                let rows: Vec<Gated<UserWithGroups>> = if with_groups {
                     page.query(prepared).load(c).await?
                 } else {
-                    let rows: Vec<UserRow> = page.query(prepared).load(c).await?;
+                    let rows: Vec<Gated<UserRow>> = page.query(prepared).load(c).await?;
                     rows.into_iter()
-                        .map(|user| UserWithGroups {
-                            user,
-                            groups_json: None,
+                        .map(|r| Gated {
+                            row: UserWithGroups {
+                                user: r.row,
+                                groups_json: None,
+                            },
+                            gate: r.gate,
                         })
                         .collect()
                 };
@@ -268,7 +279,9 @@ impl Store {
                 };
                 (rows, total)
             });
-        let items = rows.into_iter().map(UserWithGroups::into_record).collect();
+        self.decide_carried(gate, <[_]>::first(&rows).map(|r| r.gate.as_deref()))
+            .await?;
+        let items = rows.into_iter().map(|r| r.row.into_record()).collect();
         Ok(Listing { items, total })
     }
 
@@ -293,17 +306,20 @@ impl Store {
             // applies only to the version read (a lost race retries). On PostgreSQL the read
             // goes out on the thread's shared connection, pipelined with other requests' reads,
             // and the transaction holds its connection for the write alone. The request's
-            // token check travels with the first read (`with_read_conn!`), decided before
+            // token check is a column of the first read (`push_gate_column`), decided before
             // anything is written; a retry finds it decided.
-            let row: Option<UserWithGroups> = with_read_conn!(self, scope, true, |c, d| {
-                user_with_groups_sql(d, &id_s)
+            let (read, gate) = scope.carried();
+            let row: Option<Gated<UserWithGroups>> = with_read_conn!(self, read, true, |c, d| {
+                user_with_groups_sql(d, &id_s, gate)
                     .query(true)
                     .get_result(c)
                     .await
                     .optional()?
             });
-            let row =
-                of_tenant(row, &tenant_s, |r| &r.user.tenant_id).ok_or_else(|| not_found(&id_s))?;
+            self.decide_carried(gate, row.as_ref().map(|r| r.gate.as_deref()))
+                .await?;
+            let row = of_tenant(row.map(|r| r.row), &tenant_s, |r| &r.user.tenant_id)
+                .ok_or_else(|| not_found(&id_s))?;
             if let Some(exp) = &expected
                 && !exp.contains(&row.user.version)
             {

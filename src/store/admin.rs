@@ -11,6 +11,7 @@ use crate::domain::ids::{ClientId, TenantId};
 use crate::domain::tenant::{AuthGate, ScimClient, Tenant};
 use crate::store::Store;
 use crate::store::error::StoreError;
+use crate::store::raw_query::{Bind, Sql};
 use crate::store::schema::{role_mappings, scim_clients, settings, skills, tenants};
 use crate::{with_conn, with_write};
 
@@ -86,6 +87,56 @@ pub async fn lookup_client_pg(
     id: ClientId,
 ) -> Result<Option<ClientTuple>, StoreError> {
     Ok(client_lookup(id).first(&mut conn).await.optional()?)
+}
+
+/// Name of the column that carries a request's token check inside its read.
+pub const GATE_COLUMN: &str = "auth_gate";
+
+/// Append the token check as one column of a read's select list (see [`Gated`]): the
+/// client row's tenant, token hash, revocation and last use, packed in one text value by an
+/// uncorrelated scalar subquery (evaluated once per statement). The check then costs the
+/// database no statement of its own: on PostgreSQL a second statement per read, even
+/// pipelined, cost a quarter of the database's time under `GET /Users/{id}`. With no open
+/// gate the column is a NULL of the same type, so a read's shape does not depend on it.
+///
+/// [`Gated`]: crate::store::models::Gated
+pub fn push_gate_column(sql: &mut Sql, gate: Option<&AuthGate>) {
+    match gate {
+        Some(g) => {
+            sql.push(
+                "(SELECT g.tenant_id || ' ' || g.token_hash || ' ' || COALESCE(g.revoked_at, -1) \
+                 || ' ' || COALESCE(g.last_used_at, -1) FROM scim_clients g WHERE g.id = ",
+            )
+            .bind(Bind::Text(g.client.to_string()))
+            .push(") AS ");
+        }
+        None => {
+            sql.push("CAST(NULL AS TEXT) AS ");
+        }
+    }
+    sql.push(GATE_COLUMN);
+}
+
+/// The client row packed by [`push_gate_column`] (None: no such client, or a value that is
+/// not what the column packs, which refuses the token).
+pub fn carried_client(client: ClientId, packed: Option<&str>) -> Option<ScimClient> {
+    let mut parts = packed?.split(' ');
+    let tenant = TenantId::parse(parts.next()?)?;
+    let token_hash = parts.next()?.to_string();
+    let mut time = || -> Option<Option<chrono::DateTime<chrono::Utc>>> {
+        let micros: i64 = parts.next()?.parse().ok()?;
+        Some((micros >= 0).then(|| from_micros(micros)))
+    };
+    let (revoked_at, last_used_at) = (time()?, time()?);
+    Some(ScimClient {
+        id: client,
+        tenant,
+        name: String::new(),
+        token_hash,
+        created_at: from_micros(0),
+        revoked_at,
+        last_used_at,
+    })
 }
 
 /// The token check's client lookup on a SQLite connection.
@@ -266,6 +317,25 @@ impl Store {
         }
     }
 
+    /// Decide an open gate from the column its read carried ([`push_gate_column`]);
+    /// `first_row` is that column of the read's first row, None when the read found no row
+    /// (the gate then stays open, to be settled by [`Store::settle_gate`]). Unauthorized when
+    /// it refuses; records the client's use when due.
+    pub async fn decide_carried(
+        &self,
+        gate: Option<&AuthGate>,
+        first_row: Option<Option<&str>>,
+    ) -> Result<(), StoreError> {
+        let (Some(gate), Some(packed)) = (gate, first_row) else {
+            return Ok(());
+        };
+        let client = carried_client(gate.client, packed);
+        if gate.decide(client.as_ref())? {
+            self.record_client_use(gate).await;
+        }
+        Ok(())
+    }
+
     /// Make a token check no read carried: look the client up and decide.
     pub async fn settle_gate(&self, gate: &AuthGate) -> Result<(), StoreError> {
         if !gate.is_open() {
@@ -363,5 +433,50 @@ impl Store {
                 .await?;
             Ok(())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_carried_client_is_unpacked_and_anything_else_refuses() {
+        let (client, tenant) = (ClientId::random(), TenantId::random());
+        let live = carried_client(
+            client,
+            Some(&format!("{tenant} abc123 -1 1700000000000000")),
+        )
+        .expect("a packed row");
+        assert_eq!((live.id, live.tenant), (client, tenant));
+        assert_eq!(live.token_hash, "abc123");
+        assert!(live.revoked_at.is_none());
+        assert_eq!(live.last_used_at, Some(from_micros(1_700_000_000_000_000)));
+        let revoked = carried_client(client, Some(&format!("{tenant} abc123 5 -1"))).unwrap();
+        assert_eq!(revoked.revoked_at, Some(from_micros(5)));
+        assert!(revoked.last_used_at.is_none());
+        // No row, or not what the column packs: no client, so the gate refuses.
+        for bad in [
+            None,
+            Some(String::new()),
+            Some(format!("{tenant} abc123 -1")),
+            Some("not-a-tenant abc123 -1 -1".to_string()),
+            Some(format!("{tenant} abc123 x -1")),
+        ] {
+            assert!(carried_client(client, bad.as_deref()).is_none(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_gate_column_is_a_null_of_the_same_name_without_an_open_gate() {
+        let mut open = Sql::new(crate::store::Dialect::Postgres);
+        let gate = AuthGate::new(TenantId::random(), ClientId::random(), "h".into(), 0);
+        push_gate_column(&mut open, Some(&gate));
+        assert!(open.text.ends_with(") AS auth_gate"), "{}", open.text);
+        assert_eq!(open.binds, vec![Bind::Text(gate.client.to_string())]);
+        let mut none = Sql::new(crate::store::Dialect::Sqlite);
+        push_gate_column(&mut none, None);
+        assert_eq!(none.text, "CAST(NULL AS TEXT) AS auth_gate");
+        assert!(none.binds.is_empty());
     }
 }

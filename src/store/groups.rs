@@ -18,9 +18,9 @@ use crate::store::error::StoreError;
 use crate::store::events::EventWriter;
 use crate::store::filter_sql::Table;
 use crate::store::list_sql::{
-    is_point_lookup, list_sql, of_tenant, prepared_shape, total_from_page,
+    group_sql, is_point_lookup, list_sql, of_tenant, prepared_shape, total_from_page,
 };
-use crate::store::models::{GroupRow, NewMembership};
+use crate::store::models::{Gated, GroupRow, NewMembership};
 use crate::store::schema::{groups, memberships, users};
 use crate::store::{SqliteConn, Store};
 use crate::{with_conn, with_read_conn, with_tx};
@@ -294,17 +294,16 @@ impl Store {
         members: MemberLoad,
     ) -> Result<Option<GroupRecord>, StoreError> {
         let (id_s, tenant_s) = (id.to_string(), scope.tenant.to_string());
-        // By primary key alone, the tenant compared on the row (see `user_with_groups_sql`).
-        let row: Option<GroupRow> = with_read_conn!(self, scope, true, |c, _d| {
-            groups::table
-                .filter(groups::id.eq(&id_s))
-                .filter(groups::deleted_at.is_null())
-                .select(GroupRow::as_select())
-                .first(c)
-                .await
-                .optional()?
+        // By primary key alone, the tenant compared on the row (see `user_with_groups_sql`);
+        // the token check a column of the same statement.
+        let (read, gate) = scope.carried();
+        let sql = group_sql(self.dialect(), &id_s, gate);
+        let row: Option<Gated<GroupRow>> = with_read_conn!(self, read, true, |c, _d| {
+            sql.query(true).get_result(c).await.optional()?
         });
-        let row = of_tenant(row, &tenant_s, |r| &r.tenant_id);
+        self.decide_carried(gate, row.as_ref().map(|r| r.gate.as_deref()))
+            .await?;
+        let row = of_tenant(row.map(|r| r.row), &tenant_s, |r| &r.tenant_id);
         let Some(row) = row else { return Ok(None) };
         let mut rec = row.into_record();
         if members != MemberLoad::None {
@@ -320,18 +319,21 @@ impl Store {
         query: &ListQuery,
         members: MemberLoad,
     ) -> Result<Listing<GroupRecord>, StoreError> {
+        // As for users: the page carries the token check.
+        let (read, gate) = scope.carried();
         let (page, count) = list_sql(
             self.dialect(),
             Table::Groups,
             &scope.tenant.to_string(),
             query,
             false,
+            gate,
         );
         let prepared = prepared_shape(query);
         let point = is_point_lookup(query);
-        let (rows, total): (Vec<GroupRow>, Option<i64>) =
-            with_read_conn!(self, scope, point, |c, _d| {
-                let rows: Vec<GroupRow> = page.query(prepared).load(c).await?;
+        let (rows, total): (Vec<Gated<GroupRow>>, Option<i64>) =
+            with_read_conn!(self, read, point, |c, _d| {
+                let rows: Vec<Gated<GroupRow>> = page.query(prepared).load(c).await?;
                 let total = match count {
                     // A short page already tells the total: no COUNT round trip (the common
                     // `filter=userName eq "…"&startIndex=1&count=100` lookup of Okta and Entra).
@@ -344,8 +346,10 @@ impl Store {
                 };
                 (rows, total)
             });
+        self.decide_carried(gate, <[_]>::first(&rows).map(|r| r.gate.as_deref()))
+            .await?;
         let mut items = Vec::with_capacity(rows.len());
-        for row in rows {
+        for Gated { row, .. } in rows {
             let id = row.id.clone();
             let mut rec = row.into_record();
             if members != MemberLoad::None {

@@ -2,7 +2,9 @@
 //! compiled by `filter_sql`.
 
 use crate::domain::query::{Page, Query, Sort, Target};
+use crate::domain::tenant::AuthGate;
 use crate::store::Dialect;
+use crate::store::admin::push_gate_column;
 use crate::store::filter_sql::{
     Bind, Scope, Sql, Table, column_sql, compile, fold_open, json_text, primary_or_first,
 };
@@ -123,11 +125,23 @@ pub fn groups_of_row(dialect: Dialect) -> &'static str {
 /// tenant's creation-order index (`tenant_id` then `id` both index conditions, the partial
 /// index's predicate matching `deleted_at IS NULL`), which walks every entry of the tenant
 /// comparing ids: most of PostgreSQL's time under `GET /Users/{id}` in a profile.
-pub fn user_with_groups_sql(dialect: Dialect, id: &str) -> Sql {
+pub fn user_with_groups_sql(dialect: Dialect, id: &str, gate: Option<&AuthGate>) -> Sql {
     let mut sql = Sql::new(dialect);
-    sql.push("SELECT t.*, ")
+    select(&mut sql, &mut Some(gate))
+        .push("t.*, ")
         .push(groups_of_row(dialect))
         .push(" AS groups_json FROM users t WHERE t.id = ")
+        .bind(Bind::Text(id.to_string()))
+        .push(" AND t.deleted_at IS NULL");
+    sql
+}
+
+/// One live group by id (`GroupRow`, without members), its tenant compared by the caller
+/// ([`of_tenant`]), as for [`user_with_groups_sql`].
+pub fn group_sql(dialect: Dialect, id: &str, gate: Option<&AuthGate>) -> Sql {
+    let mut sql = Sql::new(dialect);
+    select(&mut sql, &mut Some(gate))
+        .push("t.* FROM groups t WHERE t.id = ")
         .bind(Bind::Text(id.to_string()))
         .push(" AND t.deleted_at IS NULL");
     sql
@@ -139,14 +153,27 @@ pub fn of_tenant<R>(row: Option<R>, tenant: &str, tenant_of: impl Fn(&R) -> &str
     row.filter(|r| tenant_of(r) == tenant)
 }
 
+/// `SELECT `, and for the statement's outermost select (the first call) the token check's
+/// column ([`push_gate_column`]) first in its list.
+fn select<'s>(sql: &'s mut Sql, outermost: &mut Option<Option<&AuthGate>>) -> &'s mut Sql {
+    sql.push("SELECT ");
+    if let Some(gate) = outermost.take() {
+        push_gate_column(sql, gate);
+        sql.push(", ");
+    }
+    sql
+}
+
 /// Build the page query and (for index paging) the count query for a list; `with_groups`
 /// (users only) adds each row's groups as `groups_json`, computed for the page's rows only.
+/// Page rows are [`Gated`](crate::store::models::Gated): they carry `gate`'s token check.
 pub fn list_sql(
     dialect: Dialect,
     table: Table,
     tenant: &str,
     query: &crate::domain::query::ListQuery,
     with_groups: bool,
+    gate: Option<&AuthGate>,
 ) -> (Sql, Option<Sql>) {
     let with_groups = with_groups && table == Table::Users;
     let name = match table {
@@ -176,21 +203,25 @@ pub fn list_sql(
         && query.filter == Query::Const(true)
         && query.sort.is_none();
     let mut page = Sql::new(dialect);
+    // The outermost select carries the token check's column (`Gated` rows).
+    let mut outermost = Some(gate);
     if with_groups {
-        page.push("SELECT t.*, ")
+        select(&mut page, &mut outermost)
+            .push("t.*, ")
             .push(groups_of_row(dialect))
             .push(" AS groups_json FROM (");
     }
     if deferred && dialect == Dialect::Postgres {
-        page.push("SELECT t.* FROM (SELECT t.id");
+        select(&mut page, &mut outermost).push("t.* FROM (SELECT t.id");
     } else if deferred {
-        page.push("SELECT t.* FROM ")
+        select(&mut page, &mut outermost)
+            .push("t.* FROM ")
             .push(name)
             .push(" t JOIN (SELECT t.id");
     } else if fenced {
-        page.push("SELECT * FROM (SELECT t.*");
+        select(&mut page, &mut outermost).push("* FROM (SELECT t.*");
     } else {
-        page.push("SELECT t.*");
+        select(&mut page, &mut outermost).push("t.*");
     }
     where_sql(&mut page);
     match &query.page {

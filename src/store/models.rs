@@ -100,6 +100,35 @@ impl UserWithGroups {
     }
 }
 
+/// A row of a read that carries the request's token check as one more column
+/// (`store::admin::push_gate_column`).
+#[derive(Debug)]
+pub struct Gated<R> {
+    /// The row itself.
+    pub row: R,
+    /// The packed client row (NULL: no such client, or no check carried).
+    pub gate: Option<String>,
+}
+
+impl<R, DB> diesel::deserialize::QueryableByName<DB> for Gated<R>
+where
+    DB: diesel::backend::Backend,
+    R: diesel::deserialize::QueryableByName<DB>,
+    Option<String>:
+        diesel::deserialize::FromSql<diesel::sql_types::Nullable<diesel::sql_types::Text>, DB>,
+{
+    fn build<'a>(row: &impl diesel::row::NamedRow<'a, DB>) -> diesel::deserialize::Result<Self> {
+        let gate = diesel::row::NamedRow::get::<
+            diesel::sql_types::Nullable<diesel::sql_types::Text>,
+            Option<String>,
+        >(row, crate::store::admin::GATE_COLUMN)?;
+        Ok(Gated {
+            row: R::build(row)?,
+            gate,
+        })
+    }
+}
+
 /// `[[id, displayName], ...]` (NULL when the account is in no group, on PostgreSQL).
 fn parse_group_refs(json: Option<&str>) -> Vec<GroupRef> {
     let Some(text) = json else {
