@@ -11,14 +11,15 @@ use crate::domain::mapping::user::has_skills;
 use crate::domain::query::ListQuery;
 use crate::domain::sync::SyncEvent;
 use crate::store::error::StoreError;
-use crate::store::events::{insert_event, mark_synced, with_event};
+use crate::store::events::{insert_event, mark_synced, push_event_after, push_insert_event};
 use crate::store::filter_sql::Table;
 use crate::store::list_sql::{
     is_point_lookup, list_sql, of_tenant, prepared_shape, total_from_page, user_with_groups_sql,
 };
-use crate::store::models::{Gated, UserRow, UserWithGroups};
+use crate::store::models::{Gated, NewSyncEvent, UserRow, UserWithGroups};
+use crate::store::raw_query::{Bind, Sql};
 use crate::store::schema::{groups, memberships, user_skills, users};
-use crate::store::{DbPool, Store};
+use crate::store::{DbPool, Dialect, Store};
 use crate::{with_conn, with_read_conn, with_tx};
 
 /// How often a read-modify-write is retried after losing a race.
@@ -45,7 +46,48 @@ pub struct UserChanges {
     doc: String,
 }
 
+/// Columns of [`UserChanges`], in the order of [`UserChanges::binds`].
+const CHANGE_COLUMNS: [&str; 15] = [
+    "user_name",
+    "user_name_key",
+    "external_id",
+    "given_name",
+    "family_name",
+    "display_name",
+    "email",
+    "email_key",
+    "active",
+    "mobile_phone",
+    "csr_user",
+    "voice_calls",
+    "max_chats",
+    "max_emails",
+    "doc",
+];
+
 impl UserChanges {
+    /// The values, every column bound (NULL included): the account writes are SQL of fixed
+    /// text, kept prepared (see `events::event_binds`).
+    fn binds(&self) -> [Bind; 15] {
+        [
+            Bind::Text(self.user_name.clone()),
+            Bind::Text(self.user_name_key.clone()),
+            Bind::OptText(self.external_id.clone()),
+            Bind::OptText(self.given_name.clone()),
+            Bind::OptText(self.family_name.clone()),
+            Bind::OptText(self.display_name.clone()),
+            Bind::OptText(self.email.clone()),
+            Bind::OptText(self.email_key.clone()),
+            Bind::Bool(self.active),
+            Bind::OptText(self.mobile_phone.clone()),
+            Bind::Bool(self.csr_user),
+            Bind::Bool(self.voice_calls),
+            Bind::OptInt(self.max_chats.map(i64::from)),
+            Bind::OptInt(self.max_emails.map(i64::from)),
+            Bind::Text(self.doc.clone()),
+        ]
+    }
+
     fn from_write(w: &AccountWrite) -> Self {
         let f = &w.fields;
         UserChanges {
@@ -99,40 +141,51 @@ impl Store {
     ) -> Result<AccountRecord, StoreError> {
         let changes = UserChanges::from_write(&write);
         let (id_s, tenant_s) = (id.to_string(), tenant.to_string());
-        let status = DEFAULT_STATUS.to_string();
         let skills: Vec<String> = write.fields.skills.iter().map(|s| fold(s)).collect();
-        // The row's values, backend-neutral (the statement's type is fixed per backend).
-        let values = (
-            users::id.eq(&id_s),
-            users::tenant_id.eq(&tenant_s),
-            &changes,
-            users::status.eq(&status),
-            users::version.eq(1i64),
-            users::created_at.eq(now),
-            users::updated_at.eq(now),
-            users::last_sync_at.eq(now),
-            users::last_sync_client.eq(event.client.map(|c| c.to_string())),
-            users::last_sync_outcome.eq("ok"),
-        );
+        let event_row = NewSyncEvent::from_event(&event);
+        let insert = |dialect, with_event: bool| {
+            let mut sql = Sql::new(dialect);
+            if with_event {
+                sql.push("WITH event AS (");
+                push_insert_event(&mut sql, &event_row);
+                sql.push(") ");
+            }
+            sql.push("INSERT INTO users (id, tenant_id, ")
+                .push(&CHANGE_COLUMNS.join(", "))
+                .push(
+                    ", status, version, created_at, updated_at, last_sync_at, \
+                     last_sync_client, last_sync_outcome) VALUES (",
+                )
+                .bind_list([Bind::Text(id_s.clone()), Bind::Text(tenant_s.clone())])
+                .push(", ")
+                .bind_list(changes.binds())
+                .push(", ")
+                .bind_list([
+                    Bind::Text(DEFAULT_STATUS.to_string()),
+                    Bind::Int(1),
+                    Bind::Int(now),
+                    Bind::Int(now),
+                    Bind::Int(now),
+                    Bind::OptText(event.client.map(|c| c.to_string())),
+                    Bind::Text("ok".to_string()),
+                ])
+                .push(") RETURNING *");
+            sql.query(true)
+        };
         if let DbPool::Pg(pool) = &self.pool
             && skills.is_empty()
         {
-            // The account and its event in one statement: one round trip.
-            let insert = diesel::insert_into(users::table)
-                .values(values)
-                .returning(UserRow::as_returning());
+            // The account and its event in one statement: one round trip, one commit.
             let mut conn = pool.get().await?;
-            let row: UserRow = with_event(&event, insert).get_result(&mut *conn).await?;
+            let row: UserRow = insert(Dialect::Postgres, true)
+                .get_result(&mut *conn)
+                .await?;
             let mut rec = row.into_record();
             rec.fields.skills = write.fields.skills;
             return Ok(rec);
         }
-        let row: UserRow = with_tx!(self, |c, _d| {
-            let row: UserRow = diesel::insert_into(users::table)
-                .values(values.clone())
-                .returning(UserRow::as_returning())
-                .get_result(c)
-                .await?;
+        let row: UserRow = with_tx!(self, |c, d| {
+            let row: UserRow = insert(d, false).get_result(c).await?;
             for key in &skills {
                 diesel::insert_into(user_skills::table)
                     .values((
@@ -328,57 +381,104 @@ impl Store {
             let read_version = row.user.version;
             let current = row.into_record();
             let decision = decide(&current)?;
-            let result: Result<AccountRecord, StoreError> = with_tx!(self, |c, _d| {
-                let Some(write) = &decision.write else {
-                    insert_event(c, &decision.event).await?;
-                    mark_synced(c, &decision.event, now).await?;
-                    return Ok(current);
-                };
+            // The UPDATE of the version read (a lost race matches no row and retries).
+            let update = |dialect, write: &AccountWrite, with_event: bool| {
                 let changes = UserChanges::from_write(write);
+                let mut sql = Sql::new(dialect);
+                if with_event {
+                    sql.push("WITH u AS (");
+                }
+                sql.push("UPDATE users SET ");
+                for (i, (col, b)) in CHANGE_COLUMNS.iter().zip(changes.binds()).enumerate() {
+                    sql.push(if i == 0 { "" } else { ", " })
+                        .push(col)
+                        .push(" = ")
+                        .bind(b);
+                }
                 // Deactivated operators are Offline (taken out of routing).
-                let offline = (!write.fields.active).then(|| users::status.eq(DEFAULT_STATUS));
-                let updated: Option<UserRow> = diesel::update(
-                    users::table
-                        .filter(users::id.eq(&id_s))
-                        .filter(users::version.eq(read_version))
-                        .filter(users::deleted_at.is_null()),
-                )
-                .set((
-                    &changes,
-                    offline,
-                    users::version.eq(read_version + 1),
-                    users::updated_at.eq(now),
-                    users::last_sync_at.eq(now),
-                    users::last_sync_client.eq(decision.event.client.map(|c| c.to_string())),
-                    users::last_sync_outcome.eq("ok"),
-                ))
-                .returning(UserRow::as_returning())
-                .get_result(c)
-                .await
-                .optional()?;
-                let Some(updated) = updated else {
-                    return Err(StoreError::Retry);
-                };
-                if has_skills(&current.doc) || !write.fields.skills.is_empty() {
-                    diesel::delete(user_skills::table.filter(user_skills::user_id.eq(&id_s)))
-                        .execute(c)
-                        .await?;
-                    for s in &write.fields.skills {
-                        diesel::insert_into(user_skills::table)
-                            .values((
-                                user_skills::user_id.eq(&id_s),
-                                user_skills::skill_key.eq(fold(s)),
-                            ))
-                            .on_conflict_do_nothing()
+                sql.push(", status = CASE WHEN ")
+                    .bind(Bind::Bool(write.fields.active))
+                    .push(" THEN status ELSE ")
+                    .bind(Bind::Text(DEFAULT_STATUS.to_string()))
+                    .push(" END, version = ")
+                    .bind(Bind::Int(read_version + 1))
+                    .push(", updated_at = ")
+                    .bind(Bind::Int(now))
+                    .push(", last_sync_at = ")
+                    .bind(Bind::Int(now))
+                    .push(", last_sync_client = ")
+                    .bind(Bind::OptText(decision.event.client.map(|c| c.to_string())))
+                    .push(", last_sync_outcome = 'ok' WHERE id = ")
+                    .bind(Bind::Text(id_s.clone()))
+                    .push(" AND version = ")
+                    .bind(Bind::Int(read_version))
+                    .push(" AND deleted_at IS NULL RETURNING *");
+                if with_event {
+                    sql.push(")");
+                    push_event_after(&mut sql, "u", &NewSyncEvent::from_event(&decision.event));
+                    sql.push(" SELECT * FROM u");
+                }
+                sql.query(true)
+            };
+            let skills_change = decision
+                .write
+                .as_ref()
+                .is_some_and(|w| has_skills(&current.doc) || !w.fields.skills.is_empty());
+            let fast = match (&self.pool, &decision.write, skills_change) {
+                (DbPool::Pg(pool), Some(write), false) => Some((pool, write)),
+                _ => None,
+            };
+            let result: Result<AccountRecord, StoreError> = if let Some((pool, write)) = fast {
+                // The row and its event in one statement (one round trip, one commit), the
+                // event only if the row was updated.
+                let updated = async {
+                    let mut conn = pool.get().await?;
+                    let row: Option<UserRow> = update(Dialect::Postgres, write, true)
+                        .get_result(&mut *conn)
+                        .await
+                        .optional()?;
+                    Ok::<_, StoreError>(row)
+                }
+                .await;
+                let current_groups = current.groups;
+                updated.and_then(|row| {
+                    let mut rec = row.ok_or(StoreError::Retry)?.into_record();
+                    rec.groups = current_groups;
+                    Ok(rec)
+                })
+            } else {
+                with_tx!(self, |c, d| {
+                    let Some(write) = &decision.write else {
+                        insert_event(c, &decision.event).await?;
+                        mark_synced(c, &decision.event, now).await?;
+                        return Ok(current);
+                    };
+                    let updated: Option<UserRow> =
+                        update(d, write, false).get_result(c).await.optional()?;
+                    let Some(updated) = updated else {
+                        return Err(StoreError::Retry);
+                    };
+                    if has_skills(&current.doc) || !write.fields.skills.is_empty() {
+                        diesel::delete(user_skills::table.filter(user_skills::user_id.eq(&id_s)))
                             .execute(c)
                             .await?;
+                        for s in &write.fields.skills {
+                            diesel::insert_into(user_skills::table)
+                                .values((
+                                    user_skills::user_id.eq(&id_s),
+                                    user_skills::skill_key.eq(fold(s)),
+                                ))
+                                .on_conflict_do_nothing()
+                                .execute(c)
+                                .await?;
+                        }
                     }
-                }
-                insert_event(c, &decision.event).await?;
-                let mut rec = updated.into_record();
-                rec.groups = current.groups;
-                Ok(rec)
-            });
+                    insert_event(c, &decision.event).await?;
+                    let mut rec = updated.into_record();
+                    rec.groups = current.groups;
+                    Ok(rec)
+                })
+            };
             match result {
                 Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => backoff(attempt).await,
                 other => return other,

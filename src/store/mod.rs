@@ -499,15 +499,18 @@ impl Store {
 }
 
 /// Tables whose planner statistics the service keeps fresh, with the least time between two
-/// upkeeps of each, in seconds. The request tables are seen to as soon as they qualify (every
-/// second). `sync_events` is an append-only log that every request writes to and only the
-/// admin pages read, along its `(tenant, at)` indexes: an `ANALYZE` of it costs as much as a
-/// second of requests, so it waits ten minutes between two.
+/// upkeeps of each, in seconds, unless the table's size has moved far from what the planner
+/// knows (see [`Store::refresh_statistics`]). The request tables wait a minute, autovacuum's
+/// own pace (`autovacuum_naptime`): an `ANALYZE` invalidates every cached plan on its table,
+/// and under a stream of PATCHes one every second had PostgreSQL re-planning its prepared
+/// statements all the time. `sync_events` is an append-only log that every request writes to
+/// and only the admin pages read, along its `(tenant, at)` indexes: an `ANALYZE` of it costs
+/// as much as a second of requests, so it waits ten minutes between two.
 const ANALYZED_TABLES: [(&str, i32); 5] = [
-    ("users", 0),
-    ("groups", 0),
-    ("memberships", 0),
-    ("user_skills", 0),
+    ("users", 60),
+    ("groups", 60),
+    ("memberships", 60),
+    ("user_skills", 60),
     ("sync_events", 600),
 ];
 
@@ -525,7 +528,10 @@ impl Store {
     ///   Without statistics the planner cannot tell the `userName` index from the
     ///   creation-order index, and a lookup of one user walks the tenant's every row (3 ms
     ///   instead of 0.05 ms at 5,000 users). autovacuum gets there within a minute; after an
-    ///   IdP's bulk load that minute is the first sync, so this looks every second.
+    ///   IdP's bulk load that minute is the first sync, so this looks every second, and a
+    ///   table the planner has never measured, or whose live rows have more than doubled or
+    ///   halved (± 1,000) since it last was, is seen to at once; others wait their gap in
+    ///   [`ANALYZED_TABLES`].
     /// - Where autovacuum is off, also `VACUUM` a table past 50 rows + 20% dead, or past
     ///   1,000 rows + 20% inserted: the visibility map is what lets a page of users or a
     ///   count read the creation-order index alone.
@@ -537,16 +543,20 @@ impl Store {
         };
         let mut conn = pool.get().await?;
         let stale: Vec<StaleTable> = diesel::sql_query(
-            "SELECT relname::text AS relname, vacuum FROM (SELECT relname, \
+            "SELECT relname::text AS relname, vacuum FROM (SELECT t.relname, \
                n_mod_since_analyze > 50 + 0.1 * GREATEST(n_live_tup, 0) AS stale, \
                current_setting('autovacuum') = 'off' AND \
                  (n_dead_tup > 50 + 0.2 * GREATEST(n_live_tup, 0) \
                   OR n_ins_since_vacuum > 1000 + 0.2 * GREATEST(n_live_tup, 0)) AS vacuum, \
                COALESCE(GREATEST(last_analyze, last_autoanalyze), '-infinity') \
-                 < now() - make_interval(secs => k.gap) AS due \
-             FROM pg_stat_user_tables \
-             JOIN unnest($1::text[], $2::int[]) AS k(name, gap) ON k.name = relname \
-             WHERE schemaname = current_schema()) s \
+                 < now() - make_interval(secs => k.gap) \
+               OR c.reltuples < 0 \
+               OR n_live_tup > 2 * c.reltuples + 1000 \
+               OR 2 * n_live_tup + 1000 < c.reltuples AS due \
+             FROM pg_stat_user_tables t \
+             JOIN pg_class c ON c.oid = t.relid \
+             JOIN unnest($1::text[], $2::int[]) AS k(name, gap) ON k.name = t.relname \
+             WHERE t.schemaname = current_schema()) s \
              WHERE (stale OR vacuum) AND due",
         )
         .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(

@@ -11,7 +11,7 @@ use diesel::QueryResult;
 use diesel::backend::Backend;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::serialize::ToSql;
-use diesel::sql_types::{BigInt, Bool, Double, HasSqlType, Text, Untyped};
+use diesel::sql_types::{BigInt, Bool, Double, HasSqlType, Nullable, Text, Untyped};
 
 use crate::store::Dialect;
 
@@ -26,6 +26,10 @@ pub enum Bind {
     Bool(bool),
     /// Double.
     Float(f64),
+    /// Text or NULL (bound as a parameter either way, so the text stays one shape).
+    OptText(Option<String>),
+    /// 64-bit integer or NULL.
+    OptInt(Option<i64>),
 }
 
 /// SQL text under construction with its parameters in order.
@@ -74,6 +78,17 @@ impl Sql {
         self
     }
 
+    /// Append placeholders for parameters, separated by commas.
+    pub fn bind_list(&mut self, binds: impl IntoIterator<Item = Bind>) -> &mut Self {
+        for (i, b) in binds.into_iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(b);
+        }
+        self
+    }
+
     /// The query, to run with diesel; `prepared`: keep it as a prepared statement on the
     /// connection (only for shapes drawn from a small fixed set: the cache is unbounded).
     pub fn query(self, prepared: bool) -> RawQuery {
@@ -108,6 +123,8 @@ where
     i64: ToSql<BigInt, DB>,
     bool: ToSql<Bool, DB>,
     f64: ToSql<Double, DB>,
+    Option<String>: ToSql<Nullable<Text>, DB>,
+    Option<i64>: ToSql<Nullable<BigInt>, DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         if !self.prepared {
@@ -123,6 +140,8 @@ where
                 Bind::Int(i) => out.push_bind_param::<BigInt, _>(i)?,
                 Bind::Bool(v) => out.push_bind_param::<Bool, _>(v)?,
                 Bind::Float(f) => out.push_bind_param::<Double, _>(f)?,
+                Bind::OptText(s) => out.push_bind_param::<Nullable<Text>, _>(s)?,
+                Bind::OptInt(i) => out.push_bind_param::<Nullable<BigInt>, _>(i)?,
             }
             from = *end;
         }
