@@ -19,7 +19,7 @@ use crate::store::list_sql::{
 use crate::store::models::{Gated, NewSyncEvent, UserRow, UserWithGroups};
 use crate::store::raw_query::{Bind, Sql};
 use crate::store::schema::{groups, memberships, user_skills, users};
-use crate::store::{DbPool, Dialect, Store};
+use crate::store::{Analyzed, DbPool, Dialect, Store};
 use crate::{with_conn, with_read_conn, with_tx};
 
 /// How often a read-modify-write is retried after losing a race.
@@ -180,6 +180,7 @@ impl Store {
             let row: UserRow = insert(Dialect::Postgres, true)
                 .get_result(&mut *conn)
                 .await?;
+            self.note_inserted(Analyzed::Users, 1);
             let mut rec = row.into_record();
             rec.fields.skills = write.fields.skills;
             return Ok(rec);
@@ -199,6 +200,7 @@ impl Store {
             insert_event(c, &event).await?;
             Ok::<_, StoreError>(row)
         })?;
+        self.note_inserted(Analyzed::Users, 1);
         let mut rec = row.into_record();
         rec.fields.skills = write.fields.skills;
         Ok(rec)

@@ -22,7 +22,7 @@ use crate::store::list_sql::{
 };
 use crate::store::models::{Gated, GroupRow, NewMembership};
 use crate::store::schema::{groups, memberships, users};
-use crate::store::{SqliteConn, Store};
+use crate::store::{Analyzed, SqliteConn, Store};
 use crate::{with_conn, with_read_conn, with_tx};
 
 /// Ids per `IN (...)` list (SQLite allows 32,766 parameters per statement).
@@ -237,6 +237,7 @@ impl Store {
             c.write_event(&event).await?;
             Ok::<_, StoreError>(row)
         })?;
+        self.note_inserted(Analyzed::Groups, 1);
         let mut rec = row.into_record();
         rec.members = Some(self.members_of(&id_s, MemberLoad::WithDisplay).await?);
         Ok(rec)

@@ -386,6 +386,9 @@ pub struct Store {
     events: Option<event_queue::EventQueue>,
     /// Membership changes waiting to share a transaction, per group.
     batcher: std::sync::Arc<member_batch::MemberBatcher>,
+    /// Rows this process inserted into each of [`ANALYZED_TABLES`] since it last analysed
+    /// that table (see [`Store::refresh_statistics`]).
+    inserted: std::sync::Arc<[std::sync::atomic::AtomicI64; ANALYZED_TABLES.len()]>,
 }
 
 impl Store {
@@ -409,6 +412,7 @@ impl Store {
             pool,
             events: None,
             batcher: Default::default(),
+            inserted: Default::default(),
         };
         store.events = Some(event_queue::EventQueue::start(store.clone()));
         Ok(store)
@@ -514,6 +518,15 @@ const ANALYZED_TABLES: [(&str, i32); 5] = [
     ("sync_events", 600),
 ];
 
+/// A table of [`ANALYZED_TABLES`], for [`Store::note_inserted`].
+#[derive(Debug, Clone, Copy)]
+pub enum Analyzed {
+    /// `users`.
+    Users = 0,
+    /// `groups`.
+    Groups = 1,
+}
+
 #[derive(diesel::QueryableByName)]
 struct StaleTable {
     #[diesel(sql_type = diesel::sql_types::Text)]
@@ -523,6 +536,11 @@ struct StaleTable {
 }
 
 impl Store {
+    /// Count rows this process inserted into a table (see [`Store::refresh_statistics`]).
+    pub fn note_inserted(&self, table: Analyzed, rows: i64) {
+        self.inserted[table as usize].fetch_add(rows, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Table upkeep on PostgreSQL, with autovacuum's own default thresholds:
     /// - `ANALYZE` a table when more than 50 rows + 10% changed since its last analysis.
     ///   Without statistics the planner cannot tell the `userName` index from the
@@ -531,7 +549,12 @@ impl Store {
     ///   IdP's bulk load that minute is the first sync, so this looks every second, and a
     ///   table the planner has never measured, or whose live rows have more than doubled or
     ///   halved (± 1,000) since it last was, is seen to at once; others wait their gap in
-    ///   [`ANALYZED_TABLES`].
+    ///   [`ANALYZED_TABLES`]. PostgreSQL publishes a busy connection's counters up to ten
+    ///   seconds late (a connection that goes idle within a second of its last report
+    ///   waits `PGSTAT_IDLE_INTERVAL`), long enough for the first lookups after a bulk load
+    ///   to be planned without statistics (on the creation-order index, walking the whole
+    ///   tenant, in a check), so the rows this process inserted itself
+    ///   ([`Store::note_inserted`]) count at once.
     /// - Where autovacuum is off, also `VACUUM` a table past 50 rows + 20% dead, or past
     ///   1,000 rows + 20% inserted: the visibility map is what lets a page of users or a
     ///   count read the creation-order index alone.
@@ -542,20 +565,28 @@ impl Store {
             return Ok(Vec::new());
         };
         let mut conn = pool.get().await?;
+        let inserted: Vec<i64> = self
+            .inserted
+            .iter()
+            .map(|n| n.load(std::sync::atomic::Ordering::Relaxed))
+            .collect();
         let stale: Vec<StaleTable> = diesel::sql_query(
             "SELECT relname::text AS relname, vacuum FROM (SELECT t.relname, \
-               n_mod_since_analyze > 50 + 0.1 * GREATEST(n_live_tup, 0) AS stale, \
+               GREATEST(n_mod_since_analyze, k.ins) > 50 + 0.1 * GREATEST(n_live_tup, 0) \
+                 AS stale, \
                current_setting('autovacuum') = 'off' AND \
                  (n_dead_tup > 50 + 0.2 * GREATEST(n_live_tup, 0) \
-                  OR n_ins_since_vacuum > 1000 + 0.2 * GREATEST(n_live_tup, 0)) AS vacuum, \
+                  OR GREATEST(n_ins_since_vacuum, k.ins) > 1000 + 0.2 * GREATEST(n_live_tup, 0)) \
+                 AS vacuum, \
                COALESCE(GREATEST(last_analyze, last_autoanalyze), '-infinity') \
                  < now() - make_interval(secs => k.gap) \
                OR c.reltuples < 0 \
-               OR n_live_tup > 2 * c.reltuples + 1000 \
+               OR GREATEST(n_live_tup, c.reltuples + k.ins) > 2 * c.reltuples + 1000 \
                OR 2 * n_live_tup + 1000 < c.reltuples AS due \
              FROM pg_stat_user_tables t \
              JOIN pg_class c ON c.oid = t.relid \
-             JOIN unnest($1::text[], $2::int[]) AS k(name, gap) ON k.name = t.relname \
+             JOIN unnest($1::text[], $2::int[], $3::bigint[]) AS k(name, gap, ins) \
+               ON k.name = t.relname \
              WHERE t.schemaname = current_schema()) s \
              WHERE (stale OR vacuum) AND due",
         )
@@ -568,6 +599,7 @@ impl Store {
         .bind::<diesel::sql_types::Array<diesel::sql_types::Integer>, _>(
             ANALYZED_TABLES.iter().map(|t| t.1).collect::<Vec<_>>(),
         )
+        .bind::<diesel::sql_types::Array<diesel::sql_types::BigInt>, _>(&inserted)
         .load(&mut *conn)
         .await?;
         let mut done = Vec::new();
@@ -589,9 +621,24 @@ impl Store {
                 diesel::sql_query(format!("{command} {name}"))
                     .execute(&mut *conn)
                     .await?;
+                // What this process inserted before the ANALYZE is in its statistics now.
+                if let Some(i) = ANALYZED_TABLES.iter().position(|n| n.0 == *name) {
+                    self.inserted[i].fetch_sub(inserted[i], std::sync::atomic::Ordering::Relaxed);
+                }
                 done.push((*name).to_string());
             }
         }
         Ok(done)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_counted_table_names_its_row_of_the_analysed_tables() {
+        assert_eq!(ANALYZED_TABLES[Analyzed::Users as usize].0, "users");
+        assert_eq!(ANALYZED_TABLES[Analyzed::Groups as usize].0, "groups");
     }
 }
