@@ -102,11 +102,18 @@ pub fn is_point_lookup(query: &crate::domain::query::ListQuery) -> bool {
 /// come back in one statement (no second round trip). NULL or `[]` when there are none.
 pub fn groups_of_row(dialect: Dialect) -> &'static str {
     match dialect {
+        // Driven from the user's memberships (`memberships_user`), each group then probed by
+        // primary key: as a plain join PostgreSQL's cached plan walked the tenant's every
+        // group and probed memberships for each, a cost per read growing with the number of
+        // groups of the tenant (hundreds at a real IdP). The `LATERAL … OFFSET 0` subquery
+        // cannot be flattened, which fixes that order.
         Dialect::Postgres => {
             "(SELECT json_agg(json_build_array(g.id, g.display_name) \
              ORDER BY g.display_name, g.id)::text \
-             FROM memberships m JOIN groups g ON g.id = m.group_id \
-             WHERE m.user_id = t.id AND g.tenant_id = t.tenant_id AND g.deleted_at IS NULL)"
+             FROM memberships m CROSS JOIN LATERAL (SELECT g.id, g.display_name FROM groups g \
+             WHERE g.id = m.group_id AND g.tenant_id = t.tenant_id AND g.deleted_at IS NULL \
+             OFFSET 0) g \
+             WHERE m.user_id = t.id)"
         }
         Dialect::Sqlite => {
             "(SELECT json_group_array(json_array(o.id, o.display_name)) FROM \
