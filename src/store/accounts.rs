@@ -216,16 +216,11 @@ impl Store {
         let (id_s, tenant_s) = (id.to_string(), scope.tenant.to_string());
         if with_groups {
             // The row, its groups and the token check in one statement, kept prepared.
-            let (read, gate) = scope.carried();
-            let sql = user_with_groups_sql(self.dialect(), &id_s, gate);
-            let row: Option<Gated<UserWithGroups>> = with_read_conn!(self, read, true, |c, _d| {
-                sql.query(true).get_result(c).await.optional()?
-            });
-            self.decide_carried(gate, row.as_ref().map(|r| r.gate.as_deref()))
+            let row: Option<UserWithGroups> = self
+                .read_one_carried(scope, |d, gate| user_with_groups_sql(d, &id_s, gate))
                 .await?;
             return Ok(
-                of_tenant(row.map(|r| r.row), &tenant_s, |r| &r.user.tenant_id)
-                    .map(UserWithGroups::into_record),
+                of_tenant(row, &tenant_s, |r| &r.user.tenant_id).map(UserWithGroups::into_record)
             );
         }
         // By primary key alone, the tenant compared on the row (see `user_with_groups_sql`).
@@ -363,18 +358,11 @@ impl Store {
             // and the transaction holds its connection for the write alone. The request's
             // token check is a column of the first read (`push_gate_column`), decided before
             // anything is written; a retry finds it decided.
-            let (read, gate) = scope.carried();
-            let row: Option<Gated<UserWithGroups>> = with_read_conn!(self, read, true, |c, d| {
-                user_with_groups_sql(d, &id_s, gate)
-                    .query(true)
-                    .get_result(c)
-                    .await
-                    .optional()?
-            });
-            self.decide_carried(gate, row.as_ref().map(|r| r.gate.as_deref()))
+            let row: Option<UserWithGroups> = self
+                .read_one_carried(scope, |d, gate| user_with_groups_sql(d, &id_s, gate))
                 .await?;
-            let row = of_tenant(row.map(|r| r.row), &tenant_s, |r| &r.user.tenant_id)
-                .ok_or_else(|| not_found(&id_s))?;
+            let row =
+                of_tenant(row, &tenant_s, |r| &r.user.tenant_id).ok_or_else(|| not_found(&id_s))?;
             if let Some(exp) = &expected
                 && !exp.contains(&row.user.version)
             {

@@ -11,6 +11,7 @@ use crate::domain::ids::{ClientId, TenantId};
 use crate::domain::tenant::{AuthGate, ScimClient, Tenant};
 use crate::store::Store;
 use crate::store::error::StoreError;
+use crate::store::models::Gated;
 use crate::store::raw_query::{Bind, Sql};
 use crate::store::schema::{role_mappings, scim_clients, settings, skills, tenants};
 use crate::{with_conn, with_write};
@@ -334,6 +335,31 @@ impl Store {
             self.record_client_use(gate).await;
         }
         Ok(())
+    }
+
+    /// One row read by key on the request's read path, carrying the request's token check
+    /// ([`push_gate_column`]) and deciding it before the row is returned: `sql` builds the
+    /// statement for a dialect and the open gate, if any (its select list must start with
+    /// the gate column). Rows of another tenant are for the caller to drop (`of_tenant`).
+    pub async fn read_one_carried<R>(
+        &self,
+        scope: ReadScope<'_>,
+        sql: impl FnOnce(crate::store::Dialect, Option<&AuthGate>) -> Sql,
+    ) -> Result<Option<R>, StoreError>
+    where
+        R: diesel::deserialize::QueryableByName<diesel::pg::Pg>
+            + diesel::deserialize::QueryableByName<diesel::sqlite::Sqlite>
+            + Send
+            + 'static,
+    {
+        let (read, gate) = scope.carried();
+        let query = sql(self.dialect(), gate).query(true);
+        let row: Option<Gated<R>> = crate::with_read_conn!(self, read, true, |c, _d| {
+            query.get_result(c).await.optional()?
+        });
+        self.decide_carried(gate, row.as_ref().map(|r| r.gate.as_deref()))
+            .await?;
+        Ok(row.map(|r| r.row))
     }
 
     /// Make a token check no read carried: look the client up and decide.

@@ -297,14 +297,10 @@ impl Store {
         let (id_s, tenant_s) = (id.to_string(), scope.tenant.to_string());
         // By primary key alone, the tenant compared on the row (see `user_with_groups_sql`);
         // the token check a column of the same statement.
-        let (read, gate) = scope.carried();
-        let sql = group_sql(self.dialect(), &id_s, gate);
-        let row: Option<Gated<GroupRow>> = with_read_conn!(self, read, true, |c, _d| {
-            sql.query(true).get_result(c).await.optional()?
-        });
-        self.decide_carried(gate, row.as_ref().map(|r| r.gate.as_deref()))
+        let row: Option<GroupRow> = self
+            .read_one_carried(scope, |d, gate| group_sql(d, &id_s, gate))
             .await?;
-        let row = of_tenant(row.map(|r| r.row), &tenant_s, |r| &r.tenant_id);
+        let row = of_tenant(row, &tenant_s, |r| &r.tenant_id);
         let Some(row) = row else { return Ok(None) };
         let mut rec = row.into_record();
         if members != MemberLoad::None {
