@@ -132,6 +132,8 @@ on_both!(
         let gid = group.body["id"].as_str().unwrap().to_string();
         let reads = [
             format!("Users/{id}"),
+            // Without groups: the row alone, the check still a column of its statement.
+            format!("Users/{id}?attributes=userName"),
             "Users?filter=userName%20eq%20%22gate-user%22".to_string(),
             "Users?startIndex=1&count=10".to_string(),
             format!("Groups/{gid}"),

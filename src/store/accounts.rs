@@ -14,7 +14,8 @@ use crate::store::error::StoreError;
 use crate::store::events::{insert_event, mark_synced, push_event_after, push_insert_event};
 use crate::store::filter_sql::Table;
 use crate::store::list_sql::{
-    is_point_lookup, list_sql, of_tenant, prepared_shape, total_from_page, user_with_groups_sql,
+    is_point_lookup, list_sql, of_tenant, prepared_shape, row_by_id_sql, total_from_page,
+    user_with_groups_sql,
 };
 use crate::store::models::{Gated, NewSyncEvent, UserRow, UserWithGroups};
 use crate::store::raw_query::{Bind, Sql};
@@ -223,16 +224,10 @@ impl Store {
                 of_tenant(row, &tenant_s, |r| &r.user.tenant_id).map(UserWithGroups::into_record)
             );
         }
-        // By primary key alone, the tenant compared on the row (see `user_with_groups_sql`).
-        let row: Option<UserRow> = with_read_conn!(self, scope, true, |c, _d| {
-            users::table
-                .filter(users::id.eq(&id_s))
-                .filter(users::deleted_at.is_null())
-                .select(UserRow::as_select())
-                .first(c)
-                .await
-                .optional()?
-        });
+        // Without its groups (a projection that leaves them out), the same way.
+        let row: Option<UserRow> = self
+            .read_one_carried(scope, |d, gate| row_by_id_sql(d, Table::Users, &id_s, gate))
+            .await?;
         Ok(of_tenant(row, &tenant_s, |r| &r.tenant_id).map(UserRow::into_record))
     }
 

@@ -18,7 +18,7 @@ use crate::store::error::StoreError;
 use crate::store::events::EventWriter;
 use crate::store::filter_sql::Table;
 use crate::store::list_sql::{
-    group_sql, is_point_lookup, list_sql, of_tenant, prepared_shape, total_from_page,
+    is_point_lookup, list_sql, of_tenant, prepared_shape, row_by_id_sql, total_from_page,
 };
 use crate::store::models::{Gated, GroupRow, NewMembership};
 use crate::store::schema::{groups, memberships, users};
@@ -298,7 +298,9 @@ impl Store {
         // By primary key alone, the tenant compared on the row (see `user_with_groups_sql`);
         // the token check a column of the same statement.
         let row: Option<GroupRow> = self
-            .read_one_carried(scope, |d, gate| group_sql(d, &id_s, gate))
+            .read_one_carried(scope, |d, gate| {
+                row_by_id_sql(d, Table::Groups, &id_s, gate)
+            })
             .await?;
         let row = of_tenant(row, &tenant_s, |r| &r.tenant_id);
         let Some(row) = row else { return Ok(None) };

@@ -143,12 +143,19 @@ pub fn user_with_groups_sql(dialect: Dialect, id: &str, gate: Option<&AuthGate>)
     sql
 }
 
-/// One live group by id (`GroupRow`, without members), its tenant compared by the caller
-/// ([`of_tenant`]), as for [`user_with_groups_sql`].
-pub fn group_sql(dialect: Dialect, id: &str, gate: Option<&AuthGate>) -> Sql {
+/// One live row of `table` by id (a `users` row without its groups, a `groups` row without
+/// its members), its tenant compared by the caller ([`of_tenant`]), as for
+/// [`user_with_groups_sql`].
+pub fn row_by_id_sql(dialect: Dialect, table: Table, id: &str, gate: Option<&AuthGate>) -> Sql {
+    let name = match table {
+        Table::Users => "users",
+        Table::Groups => "groups",
+    };
     let mut sql = Sql::new(dialect);
     select(&mut sql, &mut Some(gate))
-        .push("t.* FROM groups t WHERE t.id = ")
+        .push("t.* FROM ")
+        .push(name)
+        .push(" t WHERE t.id = ")
         .bind(Bind::Text(id.to_string()))
         .push(" AND t.deleted_at IS NULL");
     sql
