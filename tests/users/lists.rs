@@ -209,6 +209,82 @@ on_both!(index_paging_with_total_results, async |app: TestApp| {
     );
 });
 
+on_both!(
+    total_results_follow_creates_deletes_and_tenants,
+    async |app: TestApp| {
+        // The unfiltered `totalResults` is the count the `live_counts` triggers keep: it
+        // must follow creates (concurrent ones included), soft deletes and tenancy.
+        let other = app.other_tenant_token("t2").await;
+        let total = |token: String, what: &'static str| {
+            let app = &app;
+            async move {
+                // A full first page of one: the total comes from the count, not the page.
+                let r = app
+                    .req_with("GET", &format!("{what}?count=1"), None, &token, &[])
+                    .await;
+                assert_eq!(r.status, 200, "{}", r.body);
+                r.body["totalResults"].as_i64().unwrap()
+            }
+        };
+        let creates: Vec<_> = (0..12)
+            .map(|i| app.req("POST", "Users", Some(user(&format!("count{i}")))))
+            .collect();
+        let mut ids = Vec::new();
+        for r in futures_util::future::join_all(creates).await {
+            assert_eq!(r.status, 201, "{}", r.body);
+            ids.push(r.body["id"].as_str().unwrap().to_string());
+        }
+        for name in ["elsewhere1", "elsewhere2"] {
+            let r = app
+                .req_with("POST", "Users", Some(user(name)), &other, &[])
+                .await;
+            assert_eq!(r.status, 201, "{}", r.body);
+        }
+        assert_eq!(total(app.token.clone(), "Users").await, 12);
+        assert_eq!(total(other.clone(), "Users").await, 2);
+        for id in &ids[..3] {
+            let r = app.req("DELETE", &format!("Users/{id}"), None).await;
+            assert_eq!(r.status, 204, "{}", r.body);
+        }
+        // A second delete of a deleted user changes nothing (404), nor does a PATCH.
+        let r = app.req("DELETE", &format!("Users/{}", ids[0]), None).await;
+        assert_eq!(r.status, 404, "{}", r.body);
+        let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "replace", "path": "active", "value": false}]});
+        let r = app
+            .req("PATCH", &format!("Users/{}", ids[4]), Some(body))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(total(app.token.clone(), "Users").await, 9);
+        assert_eq!(total(other.clone(), "Users").await, 2);
+        // The same for groups.
+        let mut groups = Vec::new();
+        for name in ["G1", "G2", "G3"] {
+            let r = app
+                .req(
+                    "POST",
+                    "Groups",
+                    Some(
+                        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                        "displayName": name}),
+                    ),
+                )
+                .await;
+            assert_eq!(r.status, 201, "{}", r.body);
+            groups.push(r.body["id"].as_str().unwrap().to_string());
+        }
+        let r = app
+            .req("DELETE", &format!("Groups/{}", groups[1]), None)
+            .await;
+        assert_eq!(r.status, 204, "{}", r.body);
+        assert_eq!(total(app.token.clone(), "Groups").await, 2);
+        assert_eq!(total(other, "Groups").await, 0);
+        // Every page of the list agrees with the total.
+        let all = list(&app, "count=1000&attributes=userName").await;
+        assert_eq!(all["Resources"].as_array().unwrap().len(), 9);
+    }
+);
+
 on_both!(count_is_capped_at_max_results, async |app: TestApp| {
     // 1005 users, created 15 at a time.
     for chunk in 0..67 {
