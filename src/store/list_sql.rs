@@ -147,10 +147,7 @@ pub fn user_with_groups_sql(dialect: Dialect, id: &str, gate: Option<&AuthGate>)
 /// its members), its tenant compared by the caller ([`of_tenant`]), as for
 /// [`user_with_groups_sql`].
 pub fn row_by_id_sql(dialect: Dialect, table: Table, id: &str, gate: Option<&AuthGate>) -> Sql {
-    let name = match table {
-        Table::Users => "users",
-        Table::Groups => "groups",
-    };
+    let name = table_name(table);
     let mut sql = Sql::new(dialect);
     select(&mut sql, &mut Some(gate))
         .push("t.* FROM ")
@@ -178,6 +175,27 @@ fn select<'s>(sql: &'s mut Sql, outermost: &mut Option<Option<&AuthGate>>) -> &'
     sql
 }
 
+/// The number of live rows of a tenant's `table`: the count the `live_counts` triggers keep
+/// (its slots summed), where counting the rows read the tenant's whole index on every page.
+fn live_count_sql(dialect: Dialect, table: Table, tenant: &str) -> Sql {
+    let mut sql = Sql::new(dialect);
+    sql.push(
+        "SELECT CAST(COALESCE(SUM(c.n), 0) AS BIGINT) AS n FROM live_counts c WHERE c.tenant_id = ",
+    )
+    .bind(Bind::Text(tenant.to_string()))
+    .push(" AND c.kind = '")
+    .push(table_name(table))
+    .push("'");
+    sql
+}
+
+fn table_name(table: Table) -> &'static str {
+    match table {
+        Table::Users => "users",
+        Table::Groups => "groups",
+    }
+}
+
 /// Build the page query and (for index paging) the count query for a list; `with_groups`
 /// (users only) adds each row's groups as `groups_json`, computed for the page's rows only.
 /// Page rows are [`Gated`](crate::store::models::Gated): they carry `gate`'s token check.
@@ -190,10 +208,7 @@ pub fn list_sql(
     gate: Option<&AuthGate>,
 ) -> (Sql, Option<Sql>) {
     let with_groups = with_groups && table == Table::Users;
-    let name = match table {
-        Table::Users => "users",
-        Table::Groups => "groups",
-    };
+    let name = table_name(table);
     let where_sql = |sql: &mut Sql| {
         sql.push(" FROM ")
             .push(name)
@@ -207,15 +222,14 @@ pub fn list_sql(
     // walking the creation-order index under ORDER BY ... LIMIT when statistics are stale.
     let fenced = dialect == Dialect::Postgres && query.filter != Query::Const(true);
     // An unfiltered page in creation order is a deferred join: the page's ids come from
-    // the creation-order index alone (an index-only scan that skips `startIndex - 1`
-    // entries without reading their rows), then only the page's rows are read. On
-    // PostgreSQL they are read one primary-key probe each (a `LATERAL` subquery fenced by
-    // `OFFSET 0`): as a plain join the planner's cost model, which assumes rows on disk,
-    // prefers hashing a scan of the whole table to a hundred probes of cached pages (1 ms
-    // against 0.2 ms at 2,000 users, growing with the tenant).
-    let deferred = matches!(query.page, Page::Index { .. })
-        && query.filter == Query::Const(true)
-        && query.sort.is_none();
+    // `live_order` alone, the live rows' keys in creation order kept by triggers (an
+    // index-only scan that skips `startIndex - 1` entries without reading any row: the
+    // creation-order index of `users` would visit the heap page of every entry a PATCH
+    // touched since the last VACUUM to check its visibility), then only the page's rows are
+    // read. On PostgreSQL they are read one primary-key probe each (a `LATERAL` subquery
+    // fenced by `OFFSET 0`): as a plain join the planner's cost model, which assumes rows on
+    // disk, prefers hashing a scan of the whole table to a hundred probes of cached pages.
+    let deferred = query.filter == Query::Const(true) && query.sort.is_none();
     let mut page = Sql::new(dialect);
     // The outermost select carries the token check's column (`Gated` rows).
     let mut outermost = Some(gate);
@@ -225,14 +239,35 @@ pub fn list_sql(
             .push(groups_of_row(dialect))
             .push(" AS groups_json FROM (");
     }
-    if deferred && dialect == Dialect::Postgres {
-        select(&mut page, &mut outermost).push("t.* FROM (SELECT t.id");
-    } else if deferred {
+    if let (true, Page::Index { start, count }) = (deferred, &query.page) {
         select(&mut page, &mut outermost)
-            .push("t.* FROM ")
+            .push("t.* FROM (SELECT o.id FROM live_order o WHERE o.tenant_id = ")
+            .bind(Bind::Text(tenant.to_string()))
+            .push(" AND o.kind = '")
             .push(name)
-            .push(" t JOIN (SELECT t.id");
-    } else if fenced {
+            .push("' ORDER BY o.created_at, o.id LIMIT ")
+            .bind(Bind::Int(*count))
+            .push(" OFFSET ")
+            .bind(Bind::Int(start - 1))
+            .push(") p ");
+        match dialect {
+            Dialect::Postgres => page
+                .push("CROSS JOIN LATERAL (SELECT t.* FROM ")
+                .push(name)
+                .push(" t WHERE t.id = p.id AND t.deleted_at IS NULL OFFSET 0) t"),
+            Dialect::Sqlite => page
+                .push("JOIN ")
+                .push(name)
+                .push(" t ON t.id = p.id AND t.deleted_at IS NULL"),
+        };
+        order_by(&mut page, table, None);
+        if with_groups {
+            page.push(") t");
+            order_by(&mut page, table, None);
+        }
+        return (page, Some(live_count_sql(dialect, table, tenant)));
+    }
+    if fenced {
         select(&mut page, &mut outermost).push("* FROM (SELECT t.*");
     } else {
         select(&mut page, &mut outermost).push("t.*");
@@ -240,20 +275,14 @@ pub fn list_sql(
     where_sql(&mut page);
     match &query.page {
         Page::Index { start, count } => {
-            let mut count_sql = Sql::new(dialect);
-            if query.filter == Query::Const(true) {
-                // Every live row of the tenant: the count the `live_counts` triggers keep
-                // (its slots summed), where counting the rows read the whole tenant's index.
-                count_sql
-                    .push("SELECT CAST(COALESCE(SUM(c.n), 0) AS BIGINT) AS n FROM live_counts c WHERE c.tenant_id = ")
-                    .bind(Bind::Text(tenant.to_string()))
-                    .push(" AND c.kind = '")
-                    .push(name)
-                    .push("'");
+            let count_sql = if query.filter == Query::Const(true) {
+                live_count_sql(dialect, table, tenant)
             } else {
-                count_sql.push("SELECT COUNT(*) AS n");
-                where_sql(&mut count_sql);
-            }
+                let mut sql = Sql::new(dialect);
+                sql.push("SELECT COUNT(*) AS n");
+                where_sql(&mut sql);
+                sql
+            };
             if fenced {
                 page.push(" OFFSET 0) t");
             }
@@ -262,16 +291,6 @@ pub fn list_sql(
                 .bind(Bind::Int(*count))
                 .push(" OFFSET ")
                 .bind(Bind::Int(start - 1));
-            if deferred {
-                if dialect == Dialect::Postgres {
-                    page.push(") p CROSS JOIN LATERAL (SELECT t.* FROM ")
-                        .push(name)
-                        .push(" t WHERE t.id = p.id OFFSET 0) t");
-                } else {
-                    page.push(") p ON p.id = t.id");
-                }
-                order_by(&mut page, table, None);
-            }
             if with_groups {
                 page.push(") t");
                 order_by(&mut page, table, query.sort.as_ref());

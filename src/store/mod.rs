@@ -510,14 +510,16 @@ impl Store {
 /// statements all the time. `sync_events` is an append-only log that every request writes to
 /// and only the admin pages read, along its `(tenant, at)` indexes: an `ANALYZE` of it costs
 /// as much as a second of requests, so it waits ten minutes between two. `live_counts` (a
-/// few rows per tenant, updated by every create and delete) is there for its `VACUUM`.
-const ANALYZED_TABLES: [(&str, i32); 6] = [
+/// few rows per tenant, updated by every create and delete) and `live_order` (whose pages
+/// must be all-visible for a page's skip to read its index alone) are there for `VACUUM`.
+const ANALYZED_TABLES: [(&str, i32); 7] = [
     ("users", 60),
     ("groups", 60),
     ("memberships", 60),
     ("user_skills", 60),
     ("sync_events", 600),
     ("live_counts", 60),
+    ("live_order", 60),
 ];
 
 /// A table of [`ANALYZED_TABLES`], for [`Store::note_inserted`].

@@ -7,3 +7,4 @@ DROP TRIGGER groups_live_update ON groups;
 DROP TRIGGER groups_live_delete ON groups;
 DROP FUNCTION live_count_change();
 DROP TABLE live_counts;
+DROP TABLE live_order;
