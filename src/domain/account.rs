@@ -57,6 +57,72 @@ pub struct GroupRef {
     pub display: String,
 }
 
+/// A stored SCIM document: its JSON text as read, parsed on the first use of its attributes
+/// (through `Deref`). A read that only shows the resource writes it from the text
+/// (`mapping::user::write`) and never builds the tree.
+#[derive(Debug, Clone)]
+pub struct Doc {
+    text: std::sync::OnceLock<String>,
+    map: std::sync::OnceLock<Map<String, Value>>,
+}
+
+impl Doc {
+    /// A document as stored (a JSON object written by this service).
+    pub fn from_text(text: String) -> Self {
+        Doc {
+            text: std::sync::OnceLock::from(text),
+            map: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Its JSON text.
+    pub fn text(&self) -> &str {
+        self.text
+            .get_or_init(|| serde_json::to_string(self.map()).unwrap_or_else(|_| "{}".into()))
+    }
+
+    /// Its attributes.
+    pub fn map(&self) -> &Map<String, Value> {
+        self.map
+            .get_or_init(|| parse_object(self.text.get().map_or("{}", String::as_str)))
+    }
+
+    /// Its attributes, owned.
+    pub fn into_map(self) -> Map<String, Value> {
+        match self.map.into_inner() {
+            Some(m) => m,
+            None => parse_object(self.text.get().map_or("{}", String::as_str)),
+        }
+    }
+}
+
+impl From<Map<String, Value>> for Doc {
+    fn from(map: Map<String, Value>) -> Self {
+        Doc {
+            text: std::sync::OnceLock::new(),
+            map: std::sync::OnceLock::from(map),
+        }
+    }
+}
+
+impl std::ops::Deref for Doc {
+    type Target = Map<String, Value>;
+    fn deref(&self) -> &Map<String, Value> {
+        self.map()
+    }
+}
+
+/// Parse a stored JSON document (written by us, so a failure means corruption).
+pub fn parse_object(text: &str) -> Map<String, Value> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(m)) => m,
+        _ => {
+            tracing::error!("stored resource document is not a JSON object");
+            Map::new()
+        }
+    }
+}
+
 /// A stored operator account.
 #[derive(Debug, Clone)]
 pub struct AccountRecord {
@@ -67,7 +133,7 @@ pub struct AccountRecord {
     /// Availability (Available, Busy, Offline, Disconnected).
     pub status: String,
     /// The SCIM resource as last written, without id, meta and groups.
-    pub doc: Map<String, Value>,
+    pub doc: Doc,
     /// Row version (the ETag).
     pub version: i64,
     /// Creation time.

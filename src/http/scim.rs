@@ -84,10 +84,10 @@ fn resource_at(status: StatusCode, body: Rendered, version: Option<i64>) -> Http
     res.body(body.to_json())
 }
 
-fn list(body: Value) -> HttpResponse {
+fn list(body: Vec<u8>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(SCIM_CONTENT_TYPE)
-        .body(body.to_string())
+        .body(body)
 }
 
 /// GET with `If-None-Match`: 304 when the client's version is current.
@@ -359,6 +359,11 @@ pub async fn search_root(
             ResourceKind::Group => state.prov.list_groups(&auth.0, &per_type).await?,
         });
     }
+    // Each type's page as a tree, to take the window of their concatenation.
+    let lists: Vec<Value> = lists
+        .iter()
+        .map(|l| serde_json::from_slice(l).unwrap_or(Value::Null))
+        .collect();
     let total: i64 = lists
         .iter()
         .map(|l| l["totalResults"].as_i64().unwrap_or(0))
@@ -370,7 +375,11 @@ pub async fn search_root(
         .take(count as usize)
         .collect();
     let n = all.len();
-    Ok(list(list_response(all, Some(total), Some(start), n, None)))
+    Ok(list(
+        list_response(all, Some(total), Some(start), n, None)
+            .to_string()
+            .into_bytes(),
+    ))
 }
 
 /// `POST /Bulk` (RFC 7644 3.7).
@@ -380,7 +389,9 @@ pub async fn bulk(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let v = parse_body(&body)?;
-    Ok(list(state.prov.bulk(&auth.0, &v).await?))
+    Ok(list(
+        state.prov.bulk(&auth.0, &v).await?.to_string().into_bytes(),
+    ))
 }
 
 /// `/Me` is not supported (RFC 7644 3.11 allows 501).

@@ -5,6 +5,9 @@
 //! without `members` never loads them); the HTTP layer calls [`Projection::apply`] on the full
 //! canonical resource before rendering it.
 
+use std::borrow::Cow;
+
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::scim::error::ScimError;
@@ -283,6 +286,153 @@ impl Projection {
     }
 }
 
+/// One top-level attribute of a resource given to [`Projection::write`].
+#[derive(Debug)]
+pub enum Piece<'a> {
+    /// JSON text as stored (compact, as `serde_json` writes it): copied as it is where the
+    /// projection keeps the attribute whole, parsed only where it must be filtered.
+    Raw(&'a RawValue),
+    /// A value computed for the answer (`id`, `meta`, ...).
+    Value(Value),
+}
+
+impl Piece<'_> {
+    fn into_value(self) -> Value {
+        match self {
+            Piece::Raw(raw) => serde_json::from_str(raw.get()).unwrap_or(Value::Null),
+            Piece::Value(v) => v,
+        }
+    }
+}
+
+impl Projection {
+    /// Write a resource as JSON: the same bytes as [`Projection::apply`] on the map of
+    /// `pieces` (keys unique, in order) then `serde_json::to_writer`, without that map. A
+    /// stored attribute kept whole (every simple attribute, and a complex one whose
+    /// sub-attributes are all returned by default when no sub-attribute is named) is copied
+    /// as text: parsing a stored document into a tree, filtering the tree and writing it
+    /// out again was most of the server's time under a page of users (RFC 7644 3.4.2).
+    pub fn write(
+        &self,
+        registry: &Registry,
+        kind: ResourceKind,
+        pieces: Vec<(Cow<'_, str>, Piece<'_>)>,
+        out: &mut Vec<u8>,
+    ) {
+        let core = registry.core_schema(kind);
+        let common = registry.common();
+        // Each kept attribute's JSON in one buffer, in order; `schemas` is written last known
+        // (it lists the extensions that stay).
+        let mut buf: Vec<u8> = Vec::with_capacity(1024);
+        let mut kept: Vec<(Cow<'_, str>, Option<std::ops::Range<usize>>)> = Vec::new();
+        let mut schemas = None;
+        let mut present: Vec<String> = Vec::new();
+        for (key, piece) in pieces {
+            if key == "schemas" {
+                schemas = Some(piece.into_value());
+                kept.push((key, None));
+                continue;
+            }
+            let start = buf.len();
+            if let Some(ext) = registry
+                .extensions(kind)
+                .find(|e| e.id.eq_ignore_ascii_case(&key))
+            {
+                let Value::Object(mut obj) = piece.into_value() else {
+                    continue;
+                };
+                self.filter_object(&mut obj, |name| {
+                    ext.attr(name)
+                        .map(|d| (Some(ext.id.as_str()), Some(ext.id.as_str()), d))
+                });
+                if obj.is_empty() {
+                    continue;
+                }
+                if key == ext.id.as_str() {
+                    present.push(ext.id.clone());
+                }
+                write_value(&mut buf, &Value::Object(obj));
+            } else {
+                let def = core
+                    .attr(&key)
+                    .map(|d| (None, Some(core.id.as_str()), d))
+                    .or_else(|| crate::scim::schema::find(common, &key).map(|d| (None, None, d)));
+                let whole = match (&piece, def) {
+                    (Piece::Raw(raw), Some((ext, schema, d))) => {
+                        match self.decide(ext, schema, &d.name, d.returned) {
+                            Decision::Drop => continue,
+                            Decision::Keep(rule) => untouched(d, &rule, raw.get()),
+                        }
+                    }
+                    (Piece::Raw(_), None) => {
+                        if matches!(self.mode, Mode::Include(_)) {
+                            continue;
+                        }
+                        true
+                    }
+                    (Piece::Value(_), _) => false,
+                };
+                match piece {
+                    Piece::Raw(raw) if whole => buf.extend_from_slice(raw.get().as_bytes()),
+                    piece => {
+                        let mut v = piece.into_value();
+                        if !self.keep_value(&mut v, def) {
+                            continue;
+                        }
+                        write_value(&mut buf, &v);
+                    }
+                }
+            }
+            kept.push((key, Some(start..buf.len())));
+        }
+        // In registry order, as `fix_schemas` sees them.
+        let present: Vec<String> = registry
+            .extensions(kind)
+            .filter(|e| present.contains(&e.id))
+            .map(|e| e.id.clone())
+            .collect();
+        out.push(b'{');
+        for (n, (key, range)) in kept.iter().enumerate() {
+            if n > 0 {
+                out.push(b',');
+            }
+            write_value(out, &Value::String(key.to_string()));
+            out.push(b':');
+            match range {
+                Some(r) => out.extend_from_slice(&buf[r.clone()]),
+                None => {
+                    let mut list = schemas.take().unwrap_or(Value::Null);
+                    if let Value::Array(items) = &mut list {
+                        fix_schema_list(registry, kind, &present, items);
+                    }
+                    write_value(out, &list);
+                }
+            }
+        }
+        out.push(b'}');
+    }
+}
+
+/// Append a value's JSON (writing to a `Vec` cannot fail).
+fn write_value(out: &mut Vec<u8>, v: &Value) {
+    let _ = serde_json::to_writer(&mut *out, v);
+}
+
+/// Whether filtering a stored complex value with `rule` would leave it exactly as it is, so
+/// its text can be copied: no sub-attribute is named, none is returned `never` or `request`,
+/// and the text holds no empty object or array (which filtering drops); anything else is
+/// parsed and filtered.
+fn untouched(def: &AttributeDef, rule: &SubRule, text: &str) -> bool {
+    def.sub_attributes.is_empty()
+        || (*rule == SubRule::All
+            && def
+                .sub_attributes
+                .iter()
+                .all(|s| matches!(s.returned, Returned::Default | Returned::Always))
+            && !text.contains("{}")
+            && !text.contains("[]"))
+}
+
 /// Whether a parameter value names nothing (`attributes=` or `attributes= , `).
 fn is_blank_list(s: &str) -> bool {
     s.split(',').all(|p| p.trim().is_empty())
@@ -416,6 +566,16 @@ fn fix_schemas(registry: &Registry, kind: ResourceKind, resource: &mut Map<Strin
     let Some(Value::Array(list)) = resource.get_mut("schemas") else {
         return;
     };
+    fix_schema_list(registry, kind, &present, list);
+}
+
+/// [`fix_schemas`] on the list itself, given the extensions present (in registry order).
+fn fix_schema_list(
+    registry: &Registry,
+    kind: ResourceKind,
+    present: &[String],
+    list: &mut Vec<Value>,
+) {
     list.retain(|v| match v.as_str() {
         Some(urn) => {
             let is_ext = registry
@@ -426,6 +586,7 @@ fn fix_schemas(registry: &Registry, kind: ResourceKind, resource: &mut Map<Strin
         None => true,
     });
     for urn in present {
+        let urn = urn.clone();
         if !list
             .iter()
             .any(|v| v.as_str().is_some_and(|s| s.eq_ignore_ascii_case(&urn)))

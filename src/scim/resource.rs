@@ -358,6 +358,32 @@ pub fn list_response(
     Value::Object(m)
 }
 
+/// Write a ListResponse around resources written by the caller: this writes up to
+/// `"Resources":[`, the caller each resource's JSON (comma-separated), then `]}` closes it.
+/// The same bytes as [`list_response`] serialized, without a tree of the page.
+pub fn write_list_head(
+    out: &mut Vec<u8>,
+    total_results: Option<i64>,
+    start_index: Option<i64>,
+    items_per_page: usize,
+    next_cursor: Option<&str>,
+) {
+    use std::io::Write;
+    let _ = write!(out, "{{\"schemas\":[\"{LIST_RESPONSE_SCHEMA}\"]");
+    if let Some(t) = total_results {
+        let _ = write!(out, ",\"totalResults\":{t}");
+    }
+    let _ = write!(out, ",\"itemsPerPage\":{items_per_page}");
+    if let Some(s) = start_index {
+        let _ = write!(out, ",\"startIndex\":{s}");
+    }
+    if let Some(c) = next_cursor {
+        out.extend_from_slice(b",\"nextCursor\":");
+        let _ = serde_json::to_writer(&mut *out, c);
+    }
+    out.extend_from_slice(b",\"Resources\":[");
+}
+
 /// A keyset position: the sort value and id of the last row of a page (RFC 9865 cursor).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
@@ -600,6 +626,28 @@ mod tests {
         let bad = ["", "!!!", "abc=", &not_json, &wrong_shape, &empty_id];
         for b in bad {
             assert_400(Cursor::decode(b).unwrap_err(), ScimType::InvalidCursor, b);
+        }
+    }
+
+    #[test]
+    fn written_list_is_list_response() {
+        let r = vec![json!({"id": "a", "x": "\"q\""}), json!({"id": "b"})];
+        for (total, start, next) in [
+            (Some(3), Some(2), None),
+            (None, None, Some("c\"ur")),
+            (Some(0), Some(1), None),
+        ] {
+            let mut out = Vec::new();
+            write_list_head(&mut out, total, start, r.len(), next);
+            for (i, v) in r.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                serde_json::to_writer(&mut out, v).unwrap();
+            }
+            out.extend_from_slice(b"]}");
+            let expected = list_response(r.clone(), total, start, r.len(), next.map(String::from));
+            assert_eq!(String::from_utf8(out).unwrap(), expected.to_string());
         }
     }
 

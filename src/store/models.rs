@@ -41,13 +41,7 @@ pub struct UserRow {
 
 /// Parse a stored JSON document (written by us, so a failure means corruption).
 pub fn parse_doc(text: &str) -> Map<String, Value> {
-    match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(m)) => m,
-        _ => {
-            tracing::error!("stored resource document is not a JSON object");
-            Map::new()
-        }
-    }
+    crate::domain::account::parse_object(text)
 }
 
 impl UserRow {
@@ -71,7 +65,7 @@ impl UserRow {
                 skills: Vec::new(),
             },
             status: self.status,
-            doc: parse_doc(&self.doc),
+            doc: crate::domain::account::Doc::from_text(self.doc),
             version: self.version,
             created_at: from_micros(self.created_at),
             updated_at: from_micros(self.updated_at),

@@ -1,11 +1,17 @@
 //! SCIM User <-> operator account.
 
+use std::borrow::Cow;
+
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use crate::domain::account::{AccountFields, AccountRecord, CAP_RANGE, fold};
 use crate::domain::mapping::{location, str_of};
 use crate::scim::error::ScimError;
-use crate::scim::registry::{ENTERPRISE_SCHEMA, OPERATOR_SCHEMA, USER_SCHEMA};
+use crate::scim::projection::{Piece, Projection};
+use crate::scim::registry::{
+    ENTERPRISE_SCHEMA, OPERATOR_SCHEMA, Registry, ResourceKind, USER_SCHEMA,
+};
 use crate::scim::resource::Meta;
 
 /// Map a normalised User document to account fields, enforcing the account rules:
@@ -135,7 +141,7 @@ fn typed_entry(doc: &Map<String, Value>, attr: &str, kind: &str) -> Option<Strin
 /// Takes the record by value: its stored document's values move into the answer uncopied.
 pub fn render(rec: AccountRecord, base_url: &str, groups_loaded: bool) -> Map<String, Value> {
     let id = rec.id.to_string();
-    let doc = rec.doc;
+    let doc = rec.doc.into_map();
     let mut out = Map::new();
     let mut schemas = vec![Value::from(USER_SCHEMA)];
     if doc.contains_key(ENTERPRISE_SCHEMA) {
@@ -182,12 +188,241 @@ pub fn render(rec: AccountRecord, base_url: &str, groups_loaded: bool) -> Map<St
     out
 }
 
+/// Write an account as the JSON of its SCIM User under `projection`: the bytes of
+/// [`render`], [`Projection::apply`] and `serde_json::to_writer`, taken from the stored
+/// document's text, whose attributes are copied as they are where the projection keeps them
+/// whole (see [`Projection::write`]).
+pub fn write(
+    rec: &AccountRecord,
+    base_url: &str,
+    groups_loaded: bool,
+    projection: &Projection,
+    registry: &Registry,
+    out: &mut Vec<u8>,
+) {
+    let text = rec.doc.text();
+    let entries = match serde_json::from_str::<DocEntries<'_>>(text) {
+        Ok(e) => e.0,
+        Err(_) => {
+            tracing::error!("stored resource document is not a JSON object");
+            Vec::new()
+        }
+    };
+    let id = rec.id.to_string();
+    let mut pieces: Vec<(Cow<'_, str>, Piece<'_>)> = Vec::with_capacity(entries.len() + 5);
+    let mut schemas = vec![Value::from(USER_SCHEMA)];
+    if entries.iter().any(|(k, _)| k == ENTERPRISE_SCHEMA) {
+        schemas.push(ENTERPRISE_SCHEMA.into());
+    }
+    schemas.push(OPERATOR_SCHEMA.into());
+    put(
+        &mut pieces,
+        "schemas".into(),
+        Piece::Value(Value::Array(schemas)),
+    );
+    put(
+        &mut pieces,
+        "id".into(),
+        Piece::Value(Value::String(id.clone())),
+    );
+    let mut ext = Map::new();
+    for (k, raw) in entries {
+        if k == OPERATOR_SCHEMA {
+            if let Ok(Value::Object(e)) = serde_json::from_str(raw.get()) {
+                ext = e;
+            }
+        } else if k != "schemas" {
+            put(&mut pieces, k, Piece::Raw(raw));
+        }
+    }
+    if groups_loaded && !rec.groups.is_empty() {
+        let groups: Vec<Value> = rec
+            .groups
+            .iter()
+            .map(|g| {
+                json!({
+                    "value": g.id.to_string(),
+                    "$ref": location(base_url, "Groups", &g.id.to_string()),
+                    "display": g.display,
+                    "type": "direct",
+                })
+            })
+            .collect();
+        put(
+            &mut pieces,
+            "groups".into(),
+            Piece::Value(Value::Array(groups)),
+        );
+    }
+    ext.insert("status".into(), Value::String(rec.status.clone()));
+    put(
+        &mut pieces,
+        OPERATOR_SCHEMA.into(),
+        Piece::Value(Value::Object(ext)),
+    );
+    let meta = Meta {
+        resource_type: "User",
+        created: rec.created_at,
+        last_modified: rec.updated_at,
+        location: location(base_url, "Users", &id),
+        version: rec.version,
+    };
+    put(&mut pieces, "meta".into(), Piece::Value(meta.to_json()));
+    projection.write(registry, ResourceKind::User, pieces, out);
+}
+
+/// Insert like `Map::insert`: a key already there keeps its place and takes the new value.
+fn put<'a>(pieces: &mut Vec<(Cow<'a, str>, Piece<'a>)>, key: Cow<'a, str>, piece: Piece<'a>) {
+    match pieces.iter_mut().find(|(k, _)| *k == key) {
+        Some(slot) => slot.1 = piece,
+        None => pieces.push((key, piece)),
+    }
+}
+
+/// A JSON object's members in order, each value as its text (borrowed from the input).
+struct DocEntries<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+
+impl<'de> serde::Deserialize<'de> for DocEntries<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Entries;
+        impl<'de> serde::de::Visitor<'de> for Entries {
+            type Value = DocEntries<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::with_capacity(map.size_hint().unwrap_or(16));
+                while let Some((k, v)) = map.next_entry::<Key<'de>, &'de RawValue>()? {
+                    out.push((k.0, v));
+                }
+                Ok(DocEntries(out))
+            }
+        }
+        d.deserialize_map(Entries)
+    }
+}
+
+/// An object key, borrowed unless it holds escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> serde::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> serde::de::Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn doc(v: Value) -> Map<String, Value> {
         v.as_object().unwrap().clone()
+    }
+
+    /// `write` gives the same bytes as `render`, `Projection::apply` and `to_writer`, for
+    /// stored documents with every kind of attribute and projections of every kind.
+    #[test]
+    fn write_is_render_then_apply() {
+        use crate::domain::account::{AccountRecord, Doc, GroupRef};
+        use crate::domain::ids::{AccountId, GroupId};
+        let registry = Registry::load().unwrap();
+        let docs = [
+            json!({"userName": "plain"}),
+            json!({
+                "schemas": [USER_SCHEMA, ENTERPRISE_SCHEMA, OPERATOR_SCHEMA],
+                "externalId": "ext-1",
+                "userName": "Ann@Example.com",
+                "name": {"givenName": "Ann", "familyName": "Lee", "formatted": "Ann {} Lee"},
+                "displayName": "Ann \"the\" Lee \u{e9}\u{1F600}",
+                "title": "Boss",
+                "active": true,
+                "emails": [{"value": "a@x.com", "type": "work", "primary": true}, {"value": "b@x.com"}],
+                "phoneNumbers": [{"value": "+1 555", "type": "mobile"}],
+                "addresses": [{"streetAddress": "1 Main", "locality": "Oslo", "primary": true}],
+                "x509Certificates": [],
+                "ims": [{}],
+                "photos": [{"value": "https://x/p.png", "type": "photo"}],
+                "password": "secret",
+                "nickName": "[]",
+                "unknownThing": {"a": 1.5},
+                ENTERPRISE_SCHEMA: {"department": "Sales", "manager": {"value": "m1", "displayName": "Boss"}, "employeeNumber": "42"},
+                OPERATOR_SCHEMA: {"maxChats": 3, "csrUser": true, "skills": ["Billing"], "status": "stale"}
+            }),
+            json!({"userName": "noext", OPERATOR_SCHEMA: "not an object", ENTERPRISE_SCHEMA: {}}),
+        ];
+        let projections = [
+            (None, None),
+            (Some("userName"), None),
+            (Some("emails.value"), None),
+            (Some("name.givenName,emails,groups"), None),
+            (Some(ENTERPRISE_SCHEMA), None),
+            (
+                Some("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department"),
+                None,
+            ),
+            (Some(OPERATOR_SCHEMA), None),
+            (Some("active,nosuch,meta.version"), None),
+            (Some("password,x509Certificates,ims"), None),
+            (None, Some("emails")),
+            (None, Some("emails.type,name,groups")),
+            (None, Some(ENTERPRISE_SCHEMA)),
+            (
+                None,
+                Some("urn:ietf:params:scim:schemas:extension:operator:2.0:User:skills,meta"),
+            ),
+            (None, Some("id,schemas,userName")),
+        ];
+        let group = GroupRef {
+            id: GroupId::parse("0b5f3c4e-8a87-4d47-9f8f-2c3c3b3f5d10").unwrap(),
+            display: "Tier \"2\"".into(),
+        };
+        for doc in &docs {
+            for groups in [vec![], vec![group.clone()]] {
+                let rec = AccountRecord {
+                    id: AccountId::parse("7d1f0e1a-55a2-4a7e-9d7c-0b0e5e0c1a2b").unwrap(),
+                    fields: AccountFields::default(),
+                    status: "Available".into(),
+                    doc: Doc::from_text(doc.to_string()),
+                    version: 7,
+                    created_at: chrono::DateTime::from_timestamp(1_700_000_000, 123_456_000)
+                        .unwrap(),
+                    updated_at: chrono::DateTime::from_timestamp(1_700_000_100, 0).unwrap(),
+                    groups,
+                };
+                for (attrs, excluded) in projections {
+                    let p =
+                        Projection::parse(&registry, ResourceKind::User, attrs, excluded).unwrap();
+                    for loaded in [false, true] {
+                        let mut tree = render(rec.clone(), "https://h/scim/v2", loaded);
+                        p.apply(&registry, ResourceKind::User, &mut tree);
+                        let expected = serde_json::to_string(&tree).unwrap();
+                        let mut out = Vec::new();
+                        write(&rec, "https://h/scim/v2", loaded, &p, &registry, &mut out);
+                        assert_eq!(
+                            String::from_utf8(out).unwrap(),
+                            expected,
+                            "doc {doc}, attributes {attrs:?}, excluded {excluded:?}, groups {loaded}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -168,7 +168,7 @@ impl<D: Directory> Provisioning<D> {
         &self,
         ctx: &RequestCtx,
         params: &ListParams,
-    ) -> Result<Value, DomainError> {
+    ) -> Result<Vec<u8>, DomainError> {
         let answer = self
             .recorded(ctx, KIND, None, async {
                 let plan = plan(&self.registry, KIND, params)?;
@@ -178,11 +178,14 @@ impl<D: Directory> Provisioning<D> {
                     .list_groups(ctx.read_scope(), &plan.query, members)
                     .await?;
                 Ok(self.list_answer(
-                    KIND,
                     &plan,
                     listing,
                     |r: &GroupRecord| (r.created_at.timestamp_micros(), r.id.to_string()),
-                    |r| render(&r, &self.base_url),
+                    |r, out| {
+                        let mut g = render(&r, &self.base_url);
+                        plan.projection.apply(&self.registry, KIND, &mut g);
+                        let _ = serde_json::to_writer(out, &g);
+                    },
                 ))
             })
             .await?;

@@ -15,7 +15,7 @@ use crate::domain::error::DomainError;
 use crate::domain::listing::{ListPlan, next_cursor};
 use crate::domain::sync::{Action, Outcome, RequestCtx, SyncEvent};
 use crate::scim::registry::{Registry, ResourceKind};
-use crate::scim::resource::list_response;
+use crate::scim::resource::write_list_head;
 
 /// The provisioning service over a storage port.
 pub struct Provisioning<D> {
@@ -175,15 +175,14 @@ impl<D: Directory> Provisioning<D> {
         self.dir.record_read(ev);
     }
 
-    /// Render a listing page as a ListResponse.
+    /// Write a listing page as a ListResponse: `write` writes one resource's JSON.
     fn list_answer<T>(
         &self,
-        kind: ResourceKind,
         plan: &ListPlan,
         listing: Listing<T>,
         key: impl Fn(&T) -> (i64, String),
-        render: impl Fn(T) -> Map<String, Value>,
-    ) -> Value {
+        write: impl Fn(T, &mut Vec<u8>),
+    ) -> Vec<u8> {
         let Listing { mut items, total } = listing;
         let mut next = None;
         if plan.cursor_mode {
@@ -196,22 +195,23 @@ impl<D: Directory> Provisioning<D> {
                 }
             }
         }
-        let resources: Vec<Value> = items
-            .into_iter()
-            .map(|item| {
-                let mut r = render(item);
-                plan.projection.apply(&self.registry, kind, &mut r);
-                Value::Object(r)
-            })
-            .collect();
-        let n = resources.len();
-        list_response(
-            resources,
+        let n = items.len();
+        let mut out = Vec::with_capacity(256 + n * 1536);
+        write_list_head(
+            &mut out,
             if plan.cursor_mode { None } else { total },
             (!plan.cursor_mode).then_some(plan.start_index),
             n,
-            next,
-        )
+            next.as_deref(),
+        );
+        for (i, item) in items.into_iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write(item, &mut out);
+        }
+        out.extend_from_slice(b"]}");
+        out
     }
 }
 

@@ -7,7 +7,7 @@ use crate::domain::directory::{Decision, Directory};
 use crate::domain::error::DomainError;
 use crate::domain::ids::AccountId;
 use crate::domain::listing::plan;
-use crate::domain::mapping::user::{account_fields, has_skills, render, same_skills};
+use crate::domain::mapping::user::{account_fields, has_skills, render, same_skills, write};
 use crate::domain::provisioning::{Provisioning, Rendered, parse_id};
 use crate::domain::sync::{Action, RequestCtx};
 use crate::scim::error::ScimError;
@@ -131,7 +131,7 @@ impl<D: Directory> Provisioning<D> {
         &self,
         ctx: &RequestCtx,
         params: &ListParams,
-    ) -> Result<Value, DomainError> {
+    ) -> Result<Vec<u8>, DomainError> {
         let answer = self
             .recorded(ctx, KIND, None, async {
                 let plan = plan(&self.registry, KIND, params)?;
@@ -141,11 +141,19 @@ impl<D: Directory> Provisioning<D> {
                     .list_accounts(ctx.read_scope(), &plan.query, with_groups)
                     .await?;
                 Ok(self.list_answer(
-                    KIND,
                     &plan,
                     listing,
                     |r: &AccountRecord| (r.created_at.timestamp_micros(), r.id.to_string()),
-                    |r| render(r, &self.base_url, with_groups),
+                    |r, out| {
+                        write(
+                            &r,
+                            &self.base_url,
+                            with_groups,
+                            &plan.projection,
+                            &self.registry,
+                            out,
+                        )
+                    },
                 ))
             })
             .await?;
@@ -233,7 +241,7 @@ impl<D: Directory> Provisioning<D> {
                     self.clock.now(),
                     |current| {
                         let mut notes = notes.clone();
-                        let mut doc = current.doc.clone();
+                        let mut doc = current.doc.map().clone();
                         patch::apply(&self.registry, KIND, &mut doc, &request, &[], &mut notes)?;
                         self.decide_user(ctx, current, doc, catalog.as_deref(), notes, 200)
                     },
