@@ -221,8 +221,8 @@ pub fn list_sql(
     // optimisation fence), so the planner uses the index that serves the filter instead of
     // walking the creation-order index under ORDER BY ... LIMIT when statistics are stale.
     let fenced = dialect == Dialect::Postgres && query.filter != Query::Const(true);
-    // An unfiltered page in creation order is a deferred join: the page's ids come from
-    // `live_order` alone, the live rows' keys in creation order kept by triggers (an
+    // An unfiltered page in creation order is a deferred join: on PostgreSQL the page's ids
+    // come from `live_order` alone, the live rows' keys in creation order kept by triggers (an
     // index-only scan that skips `startIndex - 1` entries without reading any row: the
     // creation-order index of `users` would visit the heap page of every entry a PATCH
     // touched since the last VACUUM to check its visibility), then only the page's rows are
@@ -240,26 +240,38 @@ pub fn list_sql(
             .push(" AS groups_json FROM (");
     }
     if let (true, Page::Index { start, count }) = (deferred, &query.page) {
-        select(&mut page, &mut outermost)
-            .push("t.* FROM (SELECT o.id FROM live_order o WHERE o.tenant_id = ")
-            .bind(Bind::Text(tenant.to_string()))
-            .push(" AND o.kind = '")
-            .push(name)
-            .push("' ORDER BY o.created_at, o.id LIMIT ")
-            .bind(Bind::Int(*count))
-            .push(" OFFSET ")
-            .bind(Bind::Int(start - 1))
-            .push(") p ");
         match dialect {
-            Dialect::Postgres => page
-                .push("CROSS JOIN LATERAL (SELECT t.* FROM ")
-                .push(name)
-                .push(" t WHERE t.id = p.id AND t.deleted_at IS NULL OFFSET 0) t"),
-            Dialect::Sqlite => page
-                .push("JOIN ")
-                .push(name)
-                .push(" t ON t.id = p.id AND t.deleted_at IS NULL"),
-        };
+            Dialect::Postgres => {
+                select(&mut page, &mut outermost)
+                    .push("t.* FROM (SELECT o.id FROM live_order o WHERE o.tenant_id = ")
+                    .bind(Bind::Text(tenant.to_string()))
+                    .push(" AND o.kind = '")
+                    .push(name)
+                    .push("' ORDER BY o.created_at, o.id LIMIT ")
+                    .bind(Bind::Int(*count))
+                    .push(" OFFSET ")
+                    .bind(Bind::Int(start - 1))
+                    .push(") p CROSS JOIN LATERAL (SELECT t.* FROM ")
+                    .push(name)
+                    .push(" t WHERE t.id = p.id AND t.deleted_at IS NULL OFFSET 0) t");
+            }
+            // SQLite skips through the table's creation-order index (no visibility map
+            // there, and no `live_order`).
+            Dialect::Sqlite => {
+                select(&mut page, &mut outermost)
+                    .push("t.* FROM ")
+                    .push(name)
+                    .push(" t JOIN (SELECT t.id FROM ")
+                    .push(name)
+                    .push(" t WHERE t.tenant_id = ")
+                    .bind(Bind::Text(tenant.to_string()))
+                    .push(" AND t.deleted_at IS NULL ORDER BY t.created_at, t.id LIMIT ")
+                    .bind(Bind::Int(*count))
+                    .push(" OFFSET ")
+                    .bind(Bind::Int(start - 1))
+                    .push(") p ON p.id = t.id");
+            }
+        }
         order_by(&mut page, table, None);
         if with_groups {
             page.push(") t");

@@ -280,7 +280,7 @@ on_both!(
         assert_eq!(total(app.token.clone(), "Groups").await, 2);
         assert_eq!(total(other, "Groups").await, 0);
         // Pages of two from every start see the 9 live users once each, none deleted: the
-        // keys a page skips through (`live_order`) lost the deleted ones.
+        // keys a page skips through (`live_order` on PostgreSQL) lost the deleted ones.
         let mut seen = Vec::new();
         for start in [1, 3, 5, 7, 9] {
             let r = list(

@@ -6,4 +6,3 @@ DROP TRIGGER groups_live_insert;
 DROP TRIGGER groups_live_update;
 DROP TRIGGER groups_live_delete;
 DROP TABLE live_counts;
-DROP TABLE live_order;
