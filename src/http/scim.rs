@@ -69,19 +69,17 @@ fn resource_at(status: StatusCode, body: Rendered, version: Option<i64>) -> Http
     if let Some(v) = version {
         res.insert_header((header::ETAG, etag(v)));
     }
-    if let Some(meta) = body.get("meta") {
-        if let Some(v) = meta.get("version").and_then(Value::as_str)
-            && version.is_none()
-        {
-            res.insert_header((header::ETAG, v.to_string()));
-        }
-        if status == StatusCode::CREATED
-            && let Some(loc) = meta.get("location").and_then(Value::as_str)
-        {
-            res.insert_header((header::LOCATION, loc.to_string()));
-        }
+    if let Some(v) = body.version
+        && version.is_none()
+    {
+        res.insert_header((header::ETAG, v));
     }
-    res.body(body.to_json())
+    if status == StatusCode::CREATED
+        && let Some(loc) = body.location
+    {
+        res.insert_header((header::LOCATION, loc));
+    }
+    res.body(body.json)
 }
 
 fn list(body: Vec<u8>) -> HttpResponse {

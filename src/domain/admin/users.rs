@@ -283,8 +283,8 @@ impl<D: AdminDirectory> Provisioning<D> {
             let body = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": builtin});
             let created = self.create_group(ctx, &body).await?;
             let id = created
-                .get("id")
-                .and_then(Value::as_str)
+                .id
+                .as_deref()
                 .and_then(GroupId::parse)
                 .ok_or_else(|| DomainError::Storage("created group has no id".into()))?;
             push(GroupRef {
@@ -422,8 +422,8 @@ impl<D: AdminDirectory> Provisioning<D> {
         let wanted = self.resolve_groups(ctx, &groups, &roles).await?;
         let created = self.create_user(ctx, &Value::Object(doc)).await?;
         let id = created
-            .get("id")
-            .and_then(Value::as_str)
+            .id
+            .as_deref()
             .and_then(AccountId::parse)
             .ok_or_else(|| DomainError::Storage("created user has no id".into()))?;
         let follow_up = async {

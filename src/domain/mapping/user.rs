@@ -137,61 +137,10 @@ fn typed_entry(doc: &Map<String, Value>, attr: &str, kind: &str) -> Option<Strin
     })
 }
 
-/// Render an account as a full SCIM User (before projection).
-/// Takes the record by value: its stored document's values move into the answer uncopied.
-pub fn render(rec: AccountRecord, base_url: &str, groups_loaded: bool) -> Map<String, Value> {
-    let id = rec.id.to_string();
-    let doc = rec.doc.into_map();
-    let mut out = Map::new();
-    let mut schemas = vec![Value::from(USER_SCHEMA)];
-    if doc.contains_key(ENTERPRISE_SCHEMA) {
-        schemas.push(ENTERPRISE_SCHEMA.into());
-    }
-    schemas.push(OPERATOR_SCHEMA.into());
-    out.insert("schemas".into(), Value::Array(schemas));
-    out.insert("id".into(), Value::String(id.clone()));
-    let mut ext = Map::new();
-    for (k, v) in doc {
-        if k == OPERATOR_SCHEMA {
-            if let Value::Object(e) = v {
-                ext = e;
-            }
-        } else if k != "schemas" {
-            out.insert(k, v);
-        }
-    }
-    if groups_loaded && !rec.groups.is_empty() {
-        let groups: Vec<Value> = rec
-            .groups
-            .iter()
-            .map(|g| {
-                json!({
-                    "value": g.id.to_string(),
-                    "$ref": location(base_url, "Groups", &g.id.to_string()),
-                    "display": g.display,
-                    "type": "direct",
-                })
-            })
-            .collect();
-        out.insert("groups".into(), Value::Array(groups));
-    }
-    ext.insert("status".into(), Value::String(rec.status));
-    out.insert(OPERATOR_SCHEMA.into(), Value::Object(ext));
-    let meta = Meta {
-        resource_type: "User",
-        created: rec.created_at,
-        last_modified: rec.updated_at,
-        location: location(base_url, "Users", &id),
-        version: rec.version,
-    };
-    out.insert("meta".into(), meta.to_json());
-    out
-}
-
-/// Write an account as the JSON of its SCIM User under `projection`: the bytes of
-/// [`render`], [`Projection::apply`] and `serde_json::to_writer`, taken from the stored
-/// document's text, whose attributes are copied as they are where the projection keeps them
-/// whole (see [`Projection::write`]).
+/// Write an account as the JSON of its SCIM User under `projection`: the bytes of a full
+/// User built as a map (the tests' `render`), [`Projection::apply`] and
+/// `serde_json::to_writer`, taken from the stored document's text, whose attributes are
+/// copied as they are where the projection keeps them whole (see [`Projection::write`]).
 pub fn write(
     rec: &AccountRecord,
     base_url: &str,
@@ -333,6 +282,57 @@ mod tests {
 
     fn doc(v: Value) -> Map<String, Value> {
         v.as_object().unwrap().clone()
+    }
+
+    /// The tree rendering `write` replaced, kept as its reference: a full SCIM User as a map,
+    /// before `Projection::apply`.
+    fn render(rec: AccountRecord, base_url: &str, groups_loaded: bool) -> Map<String, Value> {
+        let id = rec.id.to_string();
+        let doc = rec.doc.into_map();
+        let mut out = Map::new();
+        let mut schemas = vec![Value::from(USER_SCHEMA)];
+        if doc.contains_key(ENTERPRISE_SCHEMA) {
+            schemas.push(ENTERPRISE_SCHEMA.into());
+        }
+        schemas.push(OPERATOR_SCHEMA.into());
+        out.insert("schemas".into(), Value::Array(schemas));
+        out.insert("id".into(), Value::String(id.clone()));
+        let mut ext = Map::new();
+        for (k, v) in doc {
+            if k == OPERATOR_SCHEMA {
+                if let Value::Object(e) = v {
+                    ext = e;
+                }
+            } else if k != "schemas" {
+                out.insert(k, v);
+            }
+        }
+        if groups_loaded && !rec.groups.is_empty() {
+            let groups: Vec<Value> = rec
+                .groups
+                .iter()
+                .map(|g| {
+                    json!({
+                        "value": g.id.to_string(),
+                        "$ref": location(base_url, "Groups", &g.id.to_string()),
+                        "display": g.display,
+                        "type": "direct",
+                    })
+                })
+                .collect();
+            out.insert("groups".into(), Value::Array(groups));
+        }
+        ext.insert("status".into(), Value::String(rec.status));
+        out.insert(OPERATOR_SCHEMA.into(), Value::Object(ext));
+        let meta = Meta {
+            resource_type: "User",
+            created: rec.created_at,
+            last_modified: rec.updated_at,
+            location: location(base_url, "Users", &id),
+            version: rec.version,
+        };
+        out.insert("meta".into(), meta.to_json());
+        out
     }
 
     /// `write` gives the same bytes as `render`, `Projection::apply` and `to_writer`, for

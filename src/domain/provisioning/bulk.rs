@@ -27,17 +27,11 @@ struct Done {
 }
 
 fn from_resource(status: u16, r: &Rendered) -> Done {
-    let meta = r.get("meta");
-    let text = |k: &str| {
-        meta.and_then(|m| m.get(k))
-            .and_then(Value::as_str)
-            .map(str::to_string)
-    };
     Done {
         status,
-        id: r.get("id").and_then(Value::as_str).map(str::to_string),
-        location: text("location"),
-        version: text("version"),
+        id: r.id.clone(),
+        location: r.location.clone(),
+        version: r.version.clone(),
     }
 }
 

@@ -87,7 +87,7 @@ impl<D: Directory> Provisioning<D> {
             let fields = self.member_fields(projection)?;
             Some(members_json(m, &self.base_url, fields))
         });
-        Rendered { attrs, members }
+        Rendered::from_parts(&attrs, members.as_deref())
     }
 
     /// What a read answered with `projection` loads of the members.

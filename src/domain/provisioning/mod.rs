@@ -29,76 +29,89 @@ pub struct Provisioning<D> {
     pub base_url: String,
 }
 
-/// A rendered resource: its attributes in output order and, for a group whose members are
-/// returned, `members` as JSON array text written straight from the membership rows
-/// (`mapping::group::members_json`), spliced in before `meta` when the body is written.
+/// A rendered resource: its JSON as answered, and what the HTTP answer (ETag, Location) and
+/// a bulk result take from it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Rendered {
-    /// Every attribute but a group's `members`.
-    pub attrs: Map<String, Value>,
-    /// A group's `members` (JSON array text), when returned.
-    pub members: Option<String>,
-}
-
-impl From<Map<String, Value>> for Rendered {
-    fn from(attrs: Map<String, Value>) -> Self {
-        Rendered {
-            attrs,
-            members: None,
-        }
-    }
-}
-
-impl std::ops::Deref for Rendered {
-    type Target = Map<String, Value>;
-    fn deref(&self) -> &Map<String, Value> {
-        &self.attrs
-    }
+    /// The resource's JSON.
+    pub json: Vec<u8>,
+    /// Its `id`, when shown.
+    pub id: Option<String>,
+    /// Its `meta.location`, when shown.
+    pub location: Option<String>,
+    /// Its `meta.version`, when shown.
+    pub version: Option<String>,
 }
 
 impl Rendered {
-    /// The JSON body.
-    pub fn to_json(&self) -> Vec<u8> {
-        let Some(members) = &self.members else {
-            return serde_json::to_vec(&self.attrs).unwrap_or_default();
-        };
-        let mut out = Vec::with_capacity(members.len() + 1024);
-        out.push(b'{');
-        let mut first = true;
-        let mut put = |out: &mut Vec<u8>, key: &str, value: &[u8]| {
-            if !std::mem::take(&mut first) {
-                out.push(b',');
-            }
-            // A key is plain text; serde_json escapes it.
-            out.extend_from_slice(&serde_json::to_vec(key).unwrap_or_default());
-            out.push(b':');
-            out.extend_from_slice(value);
-        };
-        let mut spliced = false;
-        for (k, v) in &self.attrs {
-            if k == "meta" && !spliced {
-                put(&mut out, "members", members.as_bytes());
-                spliced = true;
-            }
-            put(&mut out, k, &serde_json::to_vec(v).unwrap_or_default());
+    /// A resource written as JSON (`mapping::user::write`): its `id` and `meta` are read
+    /// back from the text (a scan that allocates nothing for the attributes it skips).
+    pub fn from_json(json: Vec<u8>) -> Self {
+        #[derive(serde::Deserialize, Default)]
+        struct Head {
+            id: Option<String>,
+            meta: Option<MetaHead>,
         }
-        if !spliced {
-            put(&mut out, "members", members.as_bytes());
+        #[derive(serde::Deserialize, Default)]
+        struct MetaHead {
+            location: Option<String>,
+            version: Option<String>,
         }
-        out.push(b'}');
-        out
+        let head: Head = serde_json::from_slice(&json).unwrap_or_default();
+        let meta = head.meta.unwrap_or_default();
+        Rendered {
+            json,
+            id: head.id,
+            location: meta.location,
+            version: meta.version,
+        }
     }
 
-    /// As one JSON object (members parsed back), for callers that embed the resource.
-    pub fn into_value(self) -> Value {
-        let mut attrs = self.attrs;
-        if let Some(m) = self.members
-            && let Ok(v) = serde_json::from_str::<Value>(&m)
-        {
-            attrs.insert("members".into(), v);
+    /// A resource's attributes in output order and, for a group whose members are returned,
+    /// `members` as JSON array text written straight from the membership rows
+    /// (`mapping::group::members_json`), spliced in before `meta`.
+    pub fn from_parts(attrs: &Map<String, Value>, members: Option<&str>) -> Self {
+        let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
+        let meta = attrs.get("meta");
+        Rendered {
+            json: parts_json(attrs, members),
+            id: text(attrs.get("id")),
+            location: text(meta.and_then(|m| m.get("location"))),
+            version: text(meta.and_then(|m| m.get("version"))),
         }
-        Value::Object(attrs)
     }
+}
+
+/// The JSON of [`Rendered::from_parts`].
+fn parts_json(attrs: &Map<String, Value>, members: Option<&str>) -> Vec<u8> {
+    let Some(members) = members else {
+        return serde_json::to_vec(attrs).unwrap_or_default();
+    };
+    let mut out = Vec::with_capacity(members.len() + 1024);
+    out.push(b'{');
+    let mut first = true;
+    let mut put = |out: &mut Vec<u8>, key: &str, value: &[u8]| {
+        if !std::mem::take(&mut first) {
+            out.push(b',');
+        }
+        // A key is plain text; serde_json escapes it.
+        out.extend_from_slice(&serde_json::to_vec(key).unwrap_or_default());
+        out.push(b':');
+        out.extend_from_slice(value);
+    };
+    let mut spliced = false;
+    for (k, v) in attrs {
+        if k == "meta" && !spliced {
+            put(&mut out, "members", members.as_bytes());
+            spliced = true;
+        }
+        put(&mut out, k, &serde_json::to_vec(v).unwrap_or_default());
+    }
+    if !spliced {
+        put(&mut out, "members", members.as_bytes());
+    }
+    out.push(b'}');
+    out
 }
 
 /// Parse an id from a URL; a malformed id is simply not found.
@@ -226,29 +239,32 @@ mod tests {
 
     #[test]
     fn members_are_written_before_meta() {
-        let r = Rendered {
-            attrs: attrs(json!({"id": "g", "displayName": "A", "meta": {"version": "W/\"1\""}})),
-            members: Some(r#"[{"value":"u"}]"#.into()),
-        };
-        let text = String::from_utf8(r.to_json()).unwrap();
+        let attrs = attrs(json!({"id": "g", "displayName": "A", "meta": {"version": "W/\"1\""}}));
+        let r = Rendered::from_parts(&attrs, Some(r#"[{"value":"u"}]"#));
+        let text = String::from_utf8(r.json.clone()).unwrap();
         assert_eq!(
             text,
             r#"{"id":"g","displayName":"A","members":[{"value":"u"}],"meta":{"version":"W/\"1\""}}"#
         );
         assert_eq!(
-            serde_json::from_str::<Value>(&text).unwrap(),
-            r.clone().into_value()
+            (r.id.as_deref(), r.version.as_deref()),
+            (Some("g"), Some("W/\"1\""))
         );
+        assert_eq!(r.location, None);
+        // Read back from the text, the same.
+        assert_eq!(Rendered::from_json(r.json.clone()), r);
     }
 
     #[test]
     fn members_go_last_without_meta_and_nothing_changes_without_members() {
-        let r = Rendered {
-            attrs: attrs(json!({"id": "g"})),
-            members: Some("[]".into()),
-        };
-        assert_eq!(r.to_json(), br#"{"id":"g","members":[]}"#.to_vec());
-        let plain: Rendered = attrs(json!({"id": "u", "userName": "x"})).into();
-        assert_eq!(plain.to_json(), br#"{"id":"u","userName":"x"}"#.to_vec());
+        let r = Rendered::from_parts(&attrs(json!({"id": "g"})), Some("[]"));
+        assert_eq!(r.json, br#"{"id":"g","members":[]}"#.to_vec());
+        let plain = Rendered::from_parts(&attrs(json!({"id": "u", "userName": "x"})), None);
+        assert_eq!(plain.json, br#"{"id":"u","userName":"x"}"#.to_vec());
+        let located = Rendered::from_json(
+            br#"{"id":"u","meta":{"location":"https://h/Users/u","version":"W/\"2\""}}"#.to_vec(),
+        );
+        assert_eq!(located.location.as_deref(), Some("https://h/Users/u"));
+        assert_eq!(located.version.as_deref(), Some("W/\"2\""));
     }
 }

@@ -7,7 +7,7 @@ use crate::domain::directory::{Decision, Directory};
 use crate::domain::error::DomainError;
 use crate::domain::ids::AccountId;
 use crate::domain::listing::plan;
-use crate::domain::mapping::user::{account_fields, has_skills, render, same_skills, write};
+use crate::domain::mapping::user::{account_fields, has_skills, same_skills, write};
 use crate::domain::provisioning::{Provisioning, Rendered, parse_id};
 use crate::domain::sync::{Action, RequestCtx};
 use crate::scim::error::ScimError;
@@ -68,9 +68,16 @@ impl<D: Directory> Provisioning<D> {
         projection: &Projection,
         groups_loaded: bool,
     ) -> Rendered {
-        let mut out = render(rec, &self.base_url, groups_loaded);
-        projection.apply(&self.registry, KIND, &mut out);
-        out.into()
+        let mut out = Vec::with_capacity(2048);
+        write(
+            &rec,
+            &self.base_url,
+            groups_loaded,
+            projection,
+            &self.registry,
+            &mut out,
+        );
+        Rendered::from_json(out)
     }
 
     /// POST /Users.

@@ -97,7 +97,7 @@ pub async fn create_group(
     let doc =
         json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": name});
     let created = state.prov.create_group(&admin.ctx, &doc).await?;
-    Ok(HttpResponse::Created().json(json!({"id": created.get("id"), "displayName": name})))
+    Ok(HttpResponse::Created().json(json!({"id": created.id, "displayName": name})))
 }
 
 /// `DELETE /admin/api/groups/{id}`: soft delete, 204.
