@@ -396,7 +396,7 @@ impl Projection {
             if n > 0 {
                 out.push(b',');
             }
-            write_value(out, &Value::String(key.to_string()));
+            let _ = serde_json::to_writer(&mut *out, key.as_ref());
             out.push(b':');
             match range {
                 Some(r) => out.extend_from_slice(&buf[r.clone()]),
