@@ -185,22 +185,10 @@ pub fn write(
         }
     }
     if groups_loaded && !rec.groups.is_empty() {
-        let groups: Vec<Value> = rec
-            .groups
-            .iter()
-            .map(|g| {
-                json!({
-                    "value": g.id.to_string(),
-                    "$ref": location(base_url, "Groups", &g.id.to_string()),
-                    "display": g.display,
-                    "type": "direct",
-                })
-            })
-            .collect();
         put(
             &mut pieces,
             "groups".into(),
-            Piece::Value(Value::Array(groups)),
+            Piece::Value(groups(rec, base_url)),
         );
     }
     ext.insert("status".into(), Value::String(rec.status.clone()));
@@ -218,6 +206,23 @@ pub fn write(
     };
     put(&mut pieces, "meta".into(), Piece::Value(meta.to_json()));
     projection.write(registry, ResourceKind::User, pieces, out);
+}
+
+/// A user's `groups` (RFC 7643 4.1.2: readOnly, direct memberships).
+fn groups(rec: &AccountRecord, base_url: &str) -> Value {
+    Value::Array(
+        rec.groups
+            .iter()
+            .map(|g| {
+                json!({
+                    "value": g.id.to_string(),
+                    "$ref": location(base_url, "Groups", &g.id.to_string()),
+                    "display": g.display,
+                    "type": "direct",
+                })
+            })
+            .collect(),
+    )
 }
 
 /// Insert like `Map::insert`: a key already there keeps its place and takes the new value.
@@ -288,7 +293,7 @@ mod tests {
     /// before `Projection::apply`.
     fn render(rec: AccountRecord, base_url: &str, groups_loaded: bool) -> Map<String, Value> {
         let id = rec.id.to_string();
-        let doc = rec.doc.into_map();
+        let doc = rec.doc.map().clone();
         let mut out = Map::new();
         let mut schemas = vec![Value::from(USER_SCHEMA)];
         if doc.contains_key(ENTERPRISE_SCHEMA) {
@@ -308,19 +313,7 @@ mod tests {
             }
         }
         if groups_loaded && !rec.groups.is_empty() {
-            let groups: Vec<Value> = rec
-                .groups
-                .iter()
-                .map(|g| {
-                    json!({
-                        "value": g.id.to_string(),
-                        "$ref": location(base_url, "Groups", &g.id.to_string()),
-                        "display": g.display,
-                        "type": "direct",
-                    })
-                })
-                .collect();
-            out.insert("groups".into(), Value::Array(groups));
+            out.insert("groups".into(), groups(&rec, base_url));
         }
         ext.insert("status".into(), Value::String(rec.status));
         out.insert(OPERATOR_SCHEMA.into(), Value::Object(ext));
