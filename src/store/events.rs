@@ -11,7 +11,7 @@ use crate::store::models::NewSyncEvent;
 use crate::store::raw_query::{Bind, Sql};
 use crate::store::schema::sync_events;
 use crate::store::{Dialect, SqliteConn, Store};
-use crate::with_tx;
+use crate::{with_tx, with_write};
 
 /// Writes events on a connection of either backend (used inside write transactions).
 pub trait EventWriter {
@@ -26,6 +26,12 @@ pub trait EventWriter {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
+/// Whether an event sets its resource's last-sync columns: a change (or refused change) of
+/// a named resource; reads do not.
+fn syncs_resource(e: &SyncEvent) -> bool {
+    e.resource_id.is_some() && e.resource_type.is_some() && e.action != Action::Read
+}
+
 macro_rules! impl_event_writer {
     ($conn:ty, $dialect:expr) => {
         impl EventWriter for $conn {
@@ -38,12 +44,11 @@ macro_rules! impl_event_writer {
             }
 
             async fn write_last_sync(&mut self, e: &SyncEvent, now: i64) -> Result<(), StoreError> {
-                let (Some(id), Some(kind)) = (e.resource_id.as_deref(), e.resource_type) else {
+                let (Some(id), Some(kind), true) =
+                    (e.resource_id.as_deref(), e.resource_type, syncs_resource(e))
+                else {
                     return Ok(());
                 };
-                if e.action == Action::Read {
-                    return Ok(());
-                }
                 let mut sql = Sql::new($dialect);
                 sql.push(if kind == "User" {
                     "UPDATE users"
@@ -287,6 +292,11 @@ impl Store {
         // backends' parameter limits.
         const ROWS_PER_INSERT: usize = 256;
         let rows: Vec<NewSyncEvent> = events.iter().map(NewSyncEvent::from_event).collect();
+        if rows.len() <= ROWS_PER_INSERT && !events.iter().any(syncs_resource) {
+            // One statement (the usual batch: reads) commits on its own: no BEGIN and COMMIT
+            // round trips around it.
+            return with_write!(self, |c, _d| c.write_event_rows(&rows).await);
+        }
         with_tx!(self, |c, _d| {
             for chunk in rows.chunks(ROWS_PER_INSERT) {
                 c.write_event_rows(chunk).await?;
