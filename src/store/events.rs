@@ -292,9 +292,14 @@ impl Store {
         // backends' parameter limits.
         const ROWS_PER_INSERT: usize = 256;
         let rows: Vec<NewSyncEvent> = events.iter().map(NewSyncEvent::from_event).collect();
-        if rows.len() <= ROWS_PER_INSERT && !events.iter().any(syncs_resource) {
-            // One statement (the usual batch: reads) commits on its own: no BEGIN and COMMIT
-            // round trips around it.
+        if self.dialect() == Dialect::Postgres
+            && rows.len() <= ROWS_PER_INSERT
+            && !events.iter().any(syncs_resource)
+        {
+            // On PostgreSQL one statement (the usual batch: reads) commits on its own: no
+            // BEGIN and COMMIT round trips around it. SQLite has no round trips to save, and
+            // there a batch in autocommit cost the readers more than `BEGIN IMMEDIATE` did
+            // (filtered GETs 15,400 -> 11,800/s in a check).
             return with_write!(self, |c, _d| c.write_event_rows(&rows).await);
         }
         with_tx!(self, |c, _d| {
