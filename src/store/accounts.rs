@@ -11,7 +11,9 @@ use crate::domain::mapping::user::has_skills;
 use crate::domain::query::ListQuery;
 use crate::domain::sync::SyncEvent;
 use crate::store::error::StoreError;
-use crate::store::events::{insert_event, mark_synced, push_event_after, push_insert_event};
+use crate::store::events::{
+    event_and_sync_sql, insert_event, mark_synced, push_event_after, push_insert_event,
+};
 use crate::store::filter_sql::Table;
 use crate::store::list_sql::{
     is_point_lookup, list_sql, of_tenant, prepared_shape, row_by_id_sql, total_from_page,
@@ -405,6 +407,15 @@ impl Store {
                 }
                 sql.query(true)
             };
+            if let (DbPool::Pg(pool), None) = (&self.pool, &decision.write) {
+                // Nothing to change: the event and the last-sync columns in one statement.
+                let mut conn = pool.get().await?;
+                event_and_sync_sql(&decision.event, now)
+                    .query(true)
+                    .execute(&mut *conn)
+                    .await?;
+                return Ok(current);
+            }
             let skills_change = decision
                 .write
                 .as_ref()

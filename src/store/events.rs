@@ -26,6 +26,47 @@ pub trait EventWriter {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
+/// Append the `UPDATE` of the event's resource's last-sync columns; false (nothing
+/// appended) when the event sets none ([`syncs_resource`]).
+fn push_last_sync(sql: &mut Sql, e: &SyncEvent, now: i64) -> bool {
+    let (Some(id), Some(kind), true) =
+        (e.resource_id.as_deref(), e.resource_type, syncs_resource(e))
+    else {
+        return false;
+    };
+    sql.push(if kind == "User" {
+        "UPDATE users"
+    } else {
+        "UPDATE groups"
+    })
+    .push(" SET last_sync_at = ")
+    .bind(Bind::Int(now))
+    .push(", last_sync_client = ")
+    .bind(Bind::OptText(e.client.map(|c| c.to_string())))
+    .push(", last_sync_outcome = ")
+    .bind(Bind::Text(e.outcome.as_str().to_string()))
+    .push(" WHERE id = ")
+    .bind(Bind::Text(id.to_string()))
+    .push(" AND tenant_id = ")
+    .bind(Bind::Text(e.tenant.to_string()));
+    true
+}
+
+/// On PostgreSQL, an event and its resource's last-sync columns (a write that changed
+/// nothing, such as a PATCH setting `active` to what it is) in one statement, `WITH event AS
+/// (INSERT INTO sync_events …) UPDATE … SET last_sync_…`: one round trip and one commit,
+/// where a transaction of the two was four statements.
+pub fn event_and_sync_sql(e: &SyncEvent, now: i64) -> Sql {
+    let mut sql = Sql::new(Dialect::Postgres);
+    sql.push("WITH event AS (");
+    push_insert_event(&mut sql, &NewSyncEvent::from_event(e));
+    sql.push(") ");
+    if !push_last_sync(&mut sql, e, now) {
+        sql.push("SELECT 1");
+    }
+    sql
+}
+
 /// Whether an event sets its resource's last-sync columns: a change (or refused change) of
 /// a named resource; reads do not.
 fn syncs_resource(e: &SyncEvent) -> bool {
@@ -44,28 +85,10 @@ macro_rules! impl_event_writer {
             }
 
             async fn write_last_sync(&mut self, e: &SyncEvent, now: i64) -> Result<(), StoreError> {
-                let (Some(id), Some(kind), true) =
-                    (e.resource_id.as_deref(), e.resource_type, syncs_resource(e))
-                else {
-                    return Ok(());
-                };
                 let mut sql = Sql::new($dialect);
-                sql.push(if kind == "User" {
-                    "UPDATE users"
-                } else {
-                    "UPDATE groups"
-                })
-                .push(" SET last_sync_at = ")
-                .bind(Bind::Int(now))
-                .push(", last_sync_client = ")
-                .bind(Bind::OptText(e.client.map(|c| c.to_string())))
-                .push(", last_sync_outcome = ")
-                .bind(Bind::Text(e.outcome.as_str().to_string()))
-                .push(" WHERE id = ")
-                .bind(Bind::Text(id.to_string()))
-                .push(" AND tenant_id = ")
-                .bind(Bind::Text(e.tenant.to_string()));
-                sql.query(true).execute(self).await?;
+                if push_last_sync(&mut sql, e, now) {
+                    sql.query(true).execute(self).await?;
+                }
                 Ok(())
             }
         }

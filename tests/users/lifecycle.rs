@@ -475,12 +475,30 @@ on_both!(
         let rw = row(&app, &id).await;
         assert_eq!(rw.last_sync_outcome.as_deref(), Some("ok"));
         assert_eq!(rw.last_sync_client.as_deref(), Some(okta.as_str()));
+        // The same PATCH again changes nothing but is a sync all the same: its event and a
+        // newer last-sync time, the version kept.
+        let (changed_at, version) = (rw.last_sync_at.unwrap(), rw.version);
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        let r = app
+            .req(
+                "PATCH",
+                &format!("Users/{id}"),
+                Some(patch(
+                    json!([{"op": "replace", "path": "title", "value": "Lead"}]),
+                )),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let rw = row(&app, &id).await;
+        assert!(rw.last_sync_at.unwrap() > changed_at);
+        assert_eq!(rw.version, version);
+        assert_eq!(rw.last_sync_outcome.as_deref(), Some("ok"));
         let actions: Vec<String> = events(&app, &id)
             .await
             .into_iter()
             .map(|e| e.action)
             .collect();
-        assert_eq!(actions, ["create", "rejected", "update"]);
+        assert_eq!(actions, ["create", "rejected", "update", "update"]);
     }
 );
 
