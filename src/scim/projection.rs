@@ -2,8 +2,9 @@
 //!
 //! A [`Projection`] is what a request asked to see, resolved against the registry once at the
 //! edge. The store asks [`Projection::wants`] before loading expensive attributes (a Group read
-//! without `members` never loads them); the HTTP layer calls [`Projection::apply`] on the full
-//! canonical resource before rendering it.
+//! without `members` never loads them); rendering applies it either to a full canonical
+//! resource as a map ([`Projection::apply`], groups) or while writing a resource from its
+//! stored text ([`Projection::write`], users), with the same result.
 
 use std::borrow::Cow;
 
