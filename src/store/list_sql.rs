@@ -261,11 +261,10 @@ pub fn list_sql(
                 select(&mut page, &mut outermost)
                     .push("t.* FROM ")
                     .push(name)
-                    .push(" t JOIN (SELECT t.id FROM ")
-                    .push(name)
-                    .push(" t WHERE t.tenant_id = ")
-                    .bind(Bind::Text(tenant.to_string()))
-                    .push(" AND t.deleted_at IS NULL ORDER BY t.created_at, t.id LIMIT ")
+                    .push(" t JOIN (SELECT t.id");
+                where_sql(&mut page);
+                order_by(&mut page, table, None);
+                page.push(" LIMIT ")
                     .bind(Bind::Int(*count))
                     .push(" OFFSET ")
                     .bind(Bind::Int(start - 1))

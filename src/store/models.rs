@@ -1,7 +1,6 @@
 //! Rows as diesel reads and writes them, and their conversion to domain records.
 
 use diesel::prelude::*;
-use serde_json::{Map, Value};
 
 use crate::domain::account::{AccountFields, AccountRecord, GroupRecord, GroupRef};
 use crate::domain::clock::from_micros;
@@ -37,11 +36,6 @@ pub struct UserRow {
     pub last_sync_at: Option<i64>,
     pub last_sync_client: Option<String>,
     pub last_sync_outcome: Option<String>,
-}
-
-/// Parse a stored JSON document (written by us, so a failure means corruption).
-pub fn parse_doc(text: &str) -> Map<String, Value> {
-    crate::domain::account::parse_object(text)
 }
 
 impl UserRow {
@@ -166,7 +160,7 @@ impl GroupRow {
             id: GroupId::parse(&self.id).unwrap_or_else(|| GroupId(uuid::Uuid::nil())),
             display_name: self.display_name,
             external_id: self.external_id,
-            doc: parse_doc(&self.doc),
+            doc: crate::domain::account::parse_object(&self.doc),
             version: self.version,
             created_at: from_micros(self.created_at),
             updated_at: from_micros(self.updated_at),
