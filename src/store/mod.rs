@@ -75,14 +75,15 @@ pub struct PgPools {
     inner: std::sync::Arc<PgPoolsInner>,
 }
 
+/// A thread's shared read connection, opened once by the first read that needs it.
+type SharedSlot = std::sync::Arc<tokio::sync::OnceCell<std::sync::Arc<AsyncPgConnection>>>;
+
 struct PgPoolsInner {
     url: String,
     per_thread: usize,
     pools:
         std::sync::Mutex<std::collections::HashMap<std::thread::ThreadId, Pool<AsyncPgConnection>>>,
-    shared: std::sync::Mutex<
-        std::collections::HashMap<std::thread::ThreadId, std::sync::Arc<AsyncPgConnection>>,
-    >,
+    shared: std::sync::Mutex<std::collections::HashMap<std::thread::ThreadId, SharedSlot>>,
 }
 
 impl PgPools {
@@ -135,34 +136,33 @@ impl PgPools {
     /// write) keep taking a connection of their own from the pool.
     pub async fn shared(&self) -> Result<std::sync::Arc<AsyncPgConnection>, StoreError> {
         let thread = std::thread::current().id();
-        if let Some(c) = self.shared_slot()?.get(&thread) {
-            return Ok(c.clone());
-        }
-        let conn = AsyncPgConnection::establish(&self.inner.url)
-            .await
-            .map_err(StoreError::pool)?;
-        Ok(self
-            .shared_slot()?
-            .entry(thread)
-            .or_insert_with(|| std::sync::Arc::new(conn))
-            .clone())
+        // The thread's requests that find no connection wait for the one being opened: each
+        // opening its own, a burst of first reads on a fresh thread opened hundreds (past
+        // PostgreSQL's `max_connections`).
+        let slot = self.shared_slot()?.entry(thread).or_default().clone();
+        let conn = slot
+            .get_or_try_init(|| async {
+                AsyncPgConnection::establish(&self.inner.url)
+                    .await
+                    .map(std::sync::Arc::new)
+                    .map_err(StoreError::pool)
+            })
+            .await?;
+        Ok(conn.clone())
     }
 
     /// Forget a shared read connection that failed to send a query (closed, broken): the
     /// next read opens a new one.
     pub fn forget_shared(&self, conn: &std::sync::Arc<AsyncPgConnection>) {
         if let Ok(mut slots) = self.shared_slot() {
-            slots.retain(|_, c| !std::sync::Arc::ptr_eq(c, conn));
+            slots.retain(|_, slot| !slot.get().is_some_and(|c| std::sync::Arc::ptr_eq(c, conn)));
         }
     }
 
     fn shared_slot(
         &self,
     ) -> Result<
-        std::sync::MutexGuard<
-            '_,
-            std::collections::HashMap<std::thread::ThreadId, std::sync::Arc<AsyncPgConnection>>,
-        >,
+        std::sync::MutexGuard<'_, std::collections::HashMap<std::thread::ThreadId, SharedSlot>>,
         StoreError,
     > {
         self.inner
