@@ -191,13 +191,23 @@ on_both!(
             )
             .await;
         assert_eq!(r.status, 401);
-        // User PATCH and PUT carry the check with the read of the row before their write: a
-        // revoked token writes nothing, whether the write would have succeeded or not.
+        // User PATCH and PUT carry the check with the read of the row before their write, a
+        // user create as the condition of its insert: a revoked token writes nothing, whether
+        // the write would have succeeded or not.
         let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
                            "Operations": [{"op": "replace", "path": "displayName",
                                            "value": "Revoked Writer"}]});
         let mut put = user("gate-user");
         put["displayName"] = json!("Revoked Writer");
+        // A create with skills takes the transaction path (the check is made before it).
+        let now = chrono::Utc::now().timestamp_micros();
+        app.store
+            .add_skills(app.tenant, &["Sales".into()], now)
+            .await
+            .unwrap();
+        let mut skilled = user("revoked-create");
+        skilled["urn:dialai:params:scim:schemas:extension:operator:2.0:User"] =
+            json!({"skills": ["Sales"]});
         let writes = [
             ("PATCH", format!("Users/{id}"), patch.clone()),
             ("PUT", format!("Users/{id}"), put.clone()),
@@ -211,6 +221,10 @@ on_both!(
                 format!("Users/{id}"),
                 json!({"Operations": "not a list"}),
             ),
+            ("POST", "Users".into(), user("revoked-create")),
+            ("POST", "Users".into(), user("gate-user")),
+            ("POST", "Users".into(), json!({"userName": 7})),
+            ("POST", "Users".into(), skilled),
         ];
         for (method, path, body) in &writes {
             let r = app
@@ -219,6 +233,14 @@ on_both!(
             assert_eq!(r.status, 401, "{method} {path}: {}", r.body);
             assert!(r.body.get("userName").is_none(), "{}", r.body);
         }
+        let created = app
+            .req(
+                "GET",
+                "Users?filter=userName%20eq%20%22revoked-create%22",
+                None,
+            )
+            .await;
+        assert_eq!(created.body["totalResults"], 0, "{}", created.body);
         let after = app.req("GET", &format!("Users/{id}"), None).await;
         assert_ne!(
             after.body["displayName"], "Revoked Writer",
@@ -423,7 +445,7 @@ on_both!(every_read_is_recorded_in_batches, async |app: TestApp| {
     let path = format!("Users/{id}");
     let reads: Vec<_> = (0..300).map(|_| app.req("GET", &path, None)).collect();
     for r in futures_util::future::join_all(reads).await {
-        assert_eq!(r.status, 200);
+        assert_eq!(r.status, 200, "{}", r.body);
     }
     app.store.flush_events().await;
     let q = scim_connector::domain::admin::sync::EventQuery {

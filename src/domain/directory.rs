@@ -86,10 +86,12 @@ pub trait Directory: Send + Sync + 'static {
         tenant: TenantId,
     ) -> impl Future<Output = Result<Vec<String>, DomainError>> + Send;
 
-    /// Insert an account and its event in one transaction; uniqueness → Conflict.
+    /// Insert an account and its event in one transaction; uniqueness → Conflict. The
+    /// scope's open token check is decided before anything is written, or carried by the
+    /// write itself (nothing is written for a refused token).
     fn insert_account(
         &self,
-        tenant: TenantId,
+        scope: ReadScope<'_>,
         id: AccountId,
         write: AccountWrite,
         now: DateTime<Utc>,

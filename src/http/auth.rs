@@ -17,8 +17,9 @@ use crate::http::error::ApiError;
 pub struct Authed(pub RequestCtx);
 
 /// A SCIM request whose token signature holds and whose database check travels with its
-/// first read (see [`AuthGate`]): reads, and the user PATCH/PUT whose write follows a read
-/// of the row (the check is decided before anything is written). The handler runs inside
+/// first read or write (see [`AuthGate`]): reads, the user PATCH/PUT whose write follows a
+/// read of the row (the check is decided before anything is written), and the user create
+/// whose insert holds the check as its condition. The handler runs inside
 /// [`ReadAuthed::answer`], which makes the check if no read carried it and answers 401
 /// whenever it refuses, so nothing read leaves, and nothing is written, for a revoked token.
 #[derive(Debug, Clone)]

@@ -10,9 +10,10 @@ use crate::domain::ids::{AccountId, GroupId, TenantId};
 use crate::domain::mapping::user::has_skills;
 use crate::domain::query::ListQuery;
 use crate::domain::sync::SyncEvent;
+use crate::store::admin::{push_gate_column, push_gate_holds};
 use crate::store::error::StoreError;
 use crate::store::events::{
-    event_and_sync_sql, insert_event, mark_synced, push_event_after, push_insert_event,
+    event_and_sync_sql, insert_event, mark_synced, push_event_after, push_insert_event_if,
 };
 use crate::store::filter_sql::Table;
 use crate::store::list_sql::{
@@ -136,29 +137,27 @@ impl Store {
     /// See `Directory::insert_account`.
     pub async fn insert_account_impl(
         &self,
-        tenant: TenantId,
+        scope: ReadScope<'_>,
         id: AccountId,
         write: AccountWrite,
         now: i64,
         event: SyncEvent,
     ) -> Result<AccountRecord, StoreError> {
         let changes = UserChanges::from_write(&write);
-        let (id_s, tenant_s) = (id.to_string(), tenant.to_string());
+        let (id_s, tenant_s) = (id.to_string(), scope.tenant.to_string());
         let skills: Vec<String> = write.fields.skills.iter().map(|s| fold(s)).collect();
         let event_row = NewSyncEvent::from_event(&event);
-        let insert = |dialect, with_event: bool| {
-            let mut sql = Sql::new(dialect);
-            if with_event {
-                sql.push("WITH event AS (");
-                push_insert_event(&mut sql, &event_row);
-                sql.push(") ");
-            }
+        let (_, gate) = scope.carried();
+        // `INSERT INTO users (…) <values> RETURNING *`, the values as a `VALUES` list or as a
+        // `SELECT` whose `WHERE` the caller appends.
+        let insert = |sql: &mut Sql, select: bool| {
             sql.push("INSERT INTO users (id, tenant_id, ")
                 .push(&CHANGE_COLUMNS.join(", "))
                 .push(
                     ", status, version, created_at, updated_at, last_sync_at, \
-                     last_sync_client, last_sync_outcome) VALUES (",
+                     last_sync_client, last_sync_outcome) ",
                 )
+                .push(if select { "SELECT " } else { "VALUES (" })
                 .bind_list([Bind::Text(id_s.clone()), Bind::Text(tenant_s.clone())])
                 .push(", ")
                 .bind_list(changes.binds())
@@ -171,25 +170,57 @@ impl Store {
                     Bind::Int(now),
                     Bind::OptText(event.client.map(|c| c.to_string())),
                     Bind::Text("ok".to_string()),
-                ])
-                .push(") RETURNING *");
-            sql.query(true)
+                ]);
+            if !select {
+                sql.push(")");
+            }
         };
         if let DbPool::Pg(pool) = &self.pool
             && skills.is_empty()
         {
-            // The account and its event in one statement: one round trip, one commit.
+            // The account and its event in one statement: one round trip, one commit. The
+            // token check rides along: the row is inserted only if the client holds
+            // (`push_gate_holds`), and the client row comes back to be decided
+            // (`push_gate_column`), so a create costs no statement of its own for the check.
+            let mut sql = Sql::new(Dialect::Postgres);
+            let holds = |sql: &mut Sql| match gate {
+                Some(g) => push_gate_holds(sql, g),
+                None => {
+                    sql.push("TRUE");
+                }
+            };
+            sql.push("WITH event AS (");
+            push_insert_event_if(&mut sql, &event_row, holds);
+            sql.push(") ");
+            insert(&mut sql, true);
+            sql.push(" WHERE ");
+            holds(&mut sql);
+            sql.push(" RETURNING ");
+            push_gate_column(&mut sql, gate);
+            sql.push(", *");
             let mut conn = pool.get().await?;
-            let row: UserRow = insert(Dialect::Postgres, true)
-                .get_result(&mut *conn)
+            let row: Option<Gated<UserRow>> =
+                sql.query(true).get_result(&mut *conn).await.optional()?;
+            drop(conn);
+            self.decide_carried(gate, row.as_ref().map(|r| r.gate.as_deref()))
                 .await?;
-            self.note_inserted(Analyzed::Users, 1);
-            let mut rec = row.into_record();
-            rec.fields.skills = write.fields.skills;
-            return Ok(rec);
+            if let Some(row) = row {
+                self.note_inserted(Analyzed::Users, 1);
+                let mut rec = row.row.into_record();
+                rec.fields.skills = write.fields.skills;
+                return Ok(rec);
+            }
+            // Nothing inserted: the token was refused when the statement ran. The check is
+            // made now (401 for a refused token); should it pass, the write is made below.
+        }
+        if let Some(g) = gate {
+            self.settle_gate(g).await?;
         }
         let row: UserRow = with_tx!(self, |c, d| {
-            let row: UserRow = insert(d, false).get_result(c).await?;
+            let mut sql = Sql::new(d);
+            insert(&mut sql, false);
+            sql.push(" RETURNING *");
+            let row: UserRow = sql.query(true).get_result(c).await?;
             for key in &skills {
                 diesel::insert_into(user_skills::table)
                     .values((

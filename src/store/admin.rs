@@ -118,6 +118,21 @@ pub fn push_gate_column(sql: &mut Sql, gate: Option<&AuthGate>) {
     sql.push(GATE_COLUMN);
 }
 
+/// Append the token check as a condition, for a write that carries it without a read
+/// before it: `EXISTS` a client row that [`AuthGate::decide`] would accept (the token's
+/// client, of its tenant, not revoked, with its token's hash). The write then changes nothing
+/// for a refused token; a [`push_gate_column`] beside it still brings the row to `decide`,
+/// which records the client's use and gives the verdict the rest of the request sees.
+pub fn push_gate_holds(sql: &mut Sql, gate: &AuthGate) {
+    sql.push("EXISTS (SELECT 1 FROM scim_clients g WHERE g.id = ")
+        .bind(Bind::Text(gate.client.to_string()))
+        .push(" AND g.tenant_id = ")
+        .bind(Bind::Text(gate.tenant.to_string()))
+        .push(" AND g.revoked_at IS NULL AND g.token_hash = ")
+        .bind(Bind::Text(gate.token_hash.clone()))
+        .push(")");
+}
+
 /// The client row packed by [`push_gate_column`] (None: no such client, or a value that is
 /// not what the column packs, which refuses the token).
 pub fn carried_client(client: ClientId, packed: Option<&str>) -> Option<ScimClient> {

@@ -24,14 +24,14 @@ impl Directory for Store {
 
     async fn insert_account(
         &self,
-        tenant: TenantId,
+        scope: ReadScope<'_>,
         id: AccountId,
         write: AccountWrite,
         now: DateTime<Utc>,
         event: SyncEvent,
     ) -> Result<AccountRecord, DomainError> {
         Ok(self
-            .insert_account_impl(tenant, id, write, now.timestamp_micros(), event)
+            .insert_account_impl(scope, id, write, now.timestamp_micros(), event)
             .await?)
     }
 

@@ -150,13 +150,22 @@ pub fn push_insert_event(sql: &mut Sql, e: &NewSyncEvent) {
 /// (design.md section 4) in one round trip, and a write that matched nothing (a lost race on
 /// the version) records nothing.
 pub fn push_event_after(sql: &mut Sql, cte: &str, e: &NewSyncEvent) {
-    sql.push(", event AS (INSERT INTO sync_events (")
+    sql.push(", event AS (");
+    push_insert_event_if(sql, e, |sql| {
+        sql.push("EXISTS (SELECT 1 FROM ").push(cte).push(")");
+    });
+    sql.push(")");
+}
+
+/// Append `INSERT INTO sync_events (…) SELECT … WHERE <condition>` for one event: inserted
+/// only if the condition `cond` appends holds.
+pub fn push_insert_event_if(sql: &mut Sql, e: &NewSyncEvent, cond: impl FnOnce(&mut Sql)) {
+    sql.push("INSERT INTO sync_events (")
         .push(EVENT_COLUMNS)
         .push(") SELECT ")
         .bind_list(event_binds(e))
-        .push(" WHERE EXISTS (SELECT 1 FROM ")
-        .push(cte)
-        .push("))");
+        .push(" WHERE ");
+    cond(sql);
 }
 
 /// Writes many event rows at once (the batches of read events).

@@ -97,7 +97,7 @@ impl<D: Directory> Provisioning<D> {
             let rec = self
                 .dir
                 .insert_account(
-                    ctx.tenant,
+                    ctx.read_scope(),
                     id,
                     AccountWrite { fields, doc },
                     self.clock.now(),
