@@ -290,9 +290,10 @@ impl Projection {
 /// One top-level attribute of a resource given to [`Projection::write`].
 #[derive(Debug)]
 pub enum Piece<'a> {
-    /// JSON text as stored (compact, as `serde_json` writes it): copied as it is where the
-    /// projection keeps the attribute whole, parsed only where it must be filtered.
-    Raw(&'a RawValue),
+    /// JSON text, as stored or written for the answer (compact, as `serde_json` writes it):
+    /// copied as it is where the projection keeps the attribute whole, parsed only where it
+    /// must be filtered.
+    Raw(Cow<'a, RawValue>),
     /// A value computed for the answer (`id`, `meta`, ...).
     Value(Value),
 }

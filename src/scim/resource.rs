@@ -32,20 +32,36 @@ pub struct Meta {
 impl Meta {
     /// The JSON `meta` object: times in RFC 3339 with milliseconds and `Z`, version as `W/"n"`.
     pub fn to_json(&self) -> Value {
-        let mut m = Map::new();
-        m.insert(
-            "resourceType".into(),
-            Value::String(self.resource_type.to_string()),
-        );
-        m.insert("created".into(), Value::String(timestamp(&self.created)));
-        m.insert(
-            "lastModified".into(),
-            Value::String(timestamp(&self.last_modified)),
-        );
-        m.insert("location".into(), Value::String(self.location.clone()));
-        m.insert("version".into(), Value::String(etag(self.version)));
-        Value::Object(m)
+        serde_json::to_value(self.shape()).unwrap_or(Value::Null)
     }
+
+    /// The same object as JSON text, written without building a map (every resource
+    /// answered carries one).
+    pub fn to_raw(&self) -> Box<serde_json::value::RawValue> {
+        serde_json::value::to_raw_value(&self.shape())
+            .unwrap_or_else(|_| serde_json::value::RawValue::NULL.to_owned())
+    }
+
+    fn shape(&self) -> MetaJson<'_> {
+        MetaJson {
+            resource_type: self.resource_type,
+            created: timestamp(&self.created),
+            last_modified: timestamp(&self.last_modified),
+            location: &self.location,
+            version: etag(self.version),
+        }
+    }
+}
+
+/// `meta` as it is written, its members in this order.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MetaJson<'a> {
+    resource_type: &'a str,
+    created: String,
+    last_modified: String,
+    location: &'a str,
+    version: String,
 }
 
 /// An RFC 3339 timestamp with millisecond precision and `Z` (RFC 7643 2.3.5).
@@ -468,6 +484,11 @@ mod tests {
             })
         );
         assert_eq!(etag(3), "W/\"3\"");
+        assert_eq!(
+            m.to_raw().get(),
+            serde_json::to_string(&m.to_json()).unwrap(),
+            "the text is the object's"
+        );
     }
 
     #[test]

@@ -181,7 +181,7 @@ pub fn write(
                 ext = e;
             }
         } else if k != "schemas" {
-            put(&mut pieces, k, Piece::Raw(raw));
+            put(&mut pieces, k, Piece::Raw(Cow::Borrowed(raw)));
         }
     }
     if groups_loaded && !rec.groups.is_empty() {
@@ -204,7 +204,11 @@ pub fn write(
         location: location(base_url, "Users", &id),
         version: rec.version,
     };
-    put(&mut pieces, "meta".into(), Piece::Value(meta.to_json()));
+    put(
+        &mut pieces,
+        "meta".into(),
+        Piece::Raw(Cow::Owned(meta.to_raw())),
+    );
     projection.write(registry, ResourceKind::User, pieces, out);
 }
 
