@@ -370,3 +370,83 @@ on_both!(
         }
     }
 );
+
+on_both!(
+    a_burst_of_creates_stores_each_user_once_with_its_event,
+    async |app: TestApp| {
+        // 48 creates at once (on PostgreSQL they share statements, `create_batch.rs`): 36
+        // distinct users, 6 repeating a userName of the burst, 6 repeating an email.
+        let body = |i: usize| {
+            let mut b = user(&format!("burst-{i}"));
+            b["displayName"] = json!(format!("Burst {i}"));
+            b["externalId"] = json!(format!("ext-{i}"));
+            b
+        };
+        let mut bodies: Vec<_> = (0..36).map(body).collect();
+        for i in 0..6 {
+            bodies.push(user(&format!("BURST-{i}")));
+            let mut b = user(&format!("other-{i}"));
+            b["emails"] = json!([{"value": format!("burst-{}@example.com", 10 + i),
+                                  "type": "work", "primary": true}]);
+            bodies.push(b);
+        }
+        let reqs: Vec<_> = bodies
+            .iter()
+            .map(|b| app.req("POST", "Users", Some(b.clone())))
+            .collect();
+        let results = join_all(reqs).await;
+        // Each repeat races its original: one of the two gets 201, the other 409; the
+        // others all get 201.
+        let status = |i: usize| results[i].status.as_u16();
+        for i in 0..6 {
+            let (name_twin, mail_twin) = (36 + 2 * i, 37 + 2 * i);
+            let mut pair = [status(i), status(name_twin)];
+            pair.sort();
+            assert_eq!(pair, [201, 409], "burst-{i} and its userName twin");
+            let mut pair = [status(10 + i), status(mail_twin)];
+            pair.sort();
+            assert_eq!(pair, [201, 409], "burst-{} and its email twin", 10 + i);
+        }
+        for i in (6..10).chain(16..36) {
+            assert_eq!(status(i), 201, "{i}: {}", results[i].body);
+        }
+        let ok = results.iter().filter(|r| r.status == 201).count();
+        let refused = results.iter().filter(|r| r.status == 409).count();
+        assert_eq!(
+            (ok, refused),
+            (36, 12),
+            "every repeat or its original is refused"
+        );
+        let live = rows(&app).await;
+        assert_eq!(live.len(), 36);
+        let evs = all_events(&app).await;
+        for r in results.iter().filter(|r| r.status == 201) {
+            let id = r.body["id"].as_str().unwrap();
+            // The stored row and the answer agree, and it has exactly one create event.
+            let stored = row(&app, id).await;
+            assert_eq!(
+                (stored.user_name.as_str(), stored.version, stored.deleted_at),
+                (r.body["userName"].as_str().unwrap(), 1, None)
+            );
+            assert_eq!(stored.external_id.as_deref(), r.body["externalId"].as_str());
+            let got = app.req("GET", &format!("Users/{id}"), None).await;
+            assert_eq!(got.body, r.body);
+            let mine: Vec<_> = events(&app, id)
+                .await
+                .into_iter()
+                .filter(|e| e.action != "read")
+                .collect();
+            assert_eq!(mine.len(), 1, "{id}");
+            assert_eq!((mine[0].action.as_str(), mine[0].status), ("create", 201));
+        }
+        assert_eq!(evs.iter().filter(|e| e.action == "create").count(), 36);
+        assert_eq!(
+            evs.iter()
+                .filter(|e| e.action == "rejected" && e.status == 409)
+                .count(),
+            12
+        );
+        let list = app.req("GET", "Users?count=1", None).await;
+        assert_eq!(list.body["totalResults"], 36, "the live count follows");
+    }
+);
