@@ -71,6 +71,9 @@ struct Stats {
     cpu_ticks: Option<u64>,
     /// The benchmark's own CPU time over the workload, in clock ticks.
     own_ticks: Option<u64>,
+    /// The whole machine's (busy, idle) clock ticks over the workload: idle cores under
+    /// load mean a wait (a commit's WAL flush, a lock), not a CPU cost.
+    machine_ticks: Option<(u64, u64)>,
     first_error: Option<String>,
 }
 
@@ -88,6 +91,21 @@ fn cpu_ticks(pid: Option<u32>) -> Option<u64> {
     let after = stat.rsplit_once(')')?.1;
     let fields: Vec<&str> = after.split_whitespace().collect();
     Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+}
+
+/// The machine's (busy, idle) clock ticks since boot, all cores (`/proc/stat`; idle counts
+/// `iowait`).
+fn machine_ticks() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let cpu = stat.lines().find(|l| l.starts_with("cpu "))?;
+    let t: Vec<u64> = cpu
+        .split_whitespace()
+        .skip(1)
+        .take(8)
+        .map(|v| v.parse().unwrap_or(0))
+        .collect();
+    let idle = t.get(3)? + t.get(4)?;
+    Some((t.iter().sum::<u64>() - idle, idle))
 }
 
 /// Resident memory of a process, in MB.
@@ -122,6 +140,12 @@ impl Stats {
             per_request(self.cpu_ticks),
             per_request(self.own_ticks),
         );
+        if let Some((busy, idle)) = self.machine_ticks.filter(|(b, i)| b + i > 0) {
+            println!(
+                "    machine idle {:.0}% of the workload's time",
+                idle as f64 * 100.0 / (busy + idle) as f64
+            );
+        }
         if let Some(e) = &self.first_error {
             println!("    first error: {e}");
         }
@@ -470,6 +494,7 @@ where
     let next = Arc::new(AtomicU64::new(0));
     let cpu0 = cpu_ticks(pid);
     let own0 = cpu_ticks(Some(std::process::id()));
+    let machine0 = machine_ticks();
     let start = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..conns {
@@ -505,6 +530,7 @@ where
         latencies: Vec::new(),
         cpu_ticks: None,
         own_ticks: None,
+        machine_ticks: None,
         first_error: None,
     };
     for t in tasks {
@@ -522,6 +548,9 @@ where
     stats.own_ticks = own0
         .zip(cpu_ticks(Some(std::process::id())))
         .map(|(a, b)| b.saturating_sub(a));
+    stats.machine_ticks = machine0
+        .zip(machine_ticks())
+        .map(|((b0, i0), (b1, i1))| (b1.saturating_sub(b0), i1.saturating_sub(i0)));
     stats
 }
 
