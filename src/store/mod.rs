@@ -617,17 +617,22 @@ impl Store {
         for t in stale {
             // Names come from the fixed list above, never from input.
             if let Some((name, _)) = ANALYZED_TABLES.iter().find(|n| n.0 == t.relname) {
-                let command = if t.vacuum {
-                    "VACUUM (ANALYZE)"
-                } else {
-                    "ANALYZE"
-                };
-                diesel::sql_query(format!("{command} {name}"))
+                // Statistics first, then the (throttled, longer) VACUUM: as one `VACUUM
+                // (ANALYZE)` the statistics came only after the vacuum, and lookups right
+                // after a bulk load of a new table were planned without them for a second
+                // more (a `userName eq` walking the tenant's creation-order index, 1,700/s
+                // instead of 12,000/s, in a run of 3,000 creates then lookups).
+                diesel::sql_query(format!("ANALYZE {name}"))
                     .execute(&mut *conn)
                     .await?;
                 // What this process inserted before the ANALYZE is in its statistics now.
                 if let Some(i) = ANALYZED_TABLES.iter().position(|n| n.0 == *name) {
                     self.inserted[i].fetch_sub(inserted[i], std::sync::atomic::Ordering::Relaxed);
+                }
+                if t.vacuum {
+                    diesel::sql_query(format!("VACUUM {name}"))
+                        .execute(&mut *conn)
+                        .await?;
                 }
                 done.push((*name).to_string());
             }
