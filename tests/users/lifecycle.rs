@@ -462,15 +462,17 @@ on_both!(
         assert_eq!(rw.last_sync_outcome.as_deref(), Some("rejected"));
         assert!(rw.last_sync_at.unwrap() >= first);
 
-        let r = app
-            .req(
+        let path = format!("Users/{id}");
+        let set_title = || {
+            app.req(
                 "PATCH",
-                &format!("Users/{id}"),
+                &path,
                 Some(patch(
                     json!([{"op": "replace", "path": "title", "value": "Lead"}]),
                 )),
             )
-            .await;
+        };
+        let r = set_title().await;
         assert_eq!(r.status, 200);
         let rw = row(&app, &id).await;
         assert_eq!(rw.last_sync_outcome.as_deref(), Some("ok"));
@@ -479,15 +481,7 @@ on_both!(
         // newer last-sync time, the version kept.
         let (changed_at, version) = (rw.last_sync_at.unwrap(), rw.version);
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        let r = app
-            .req(
-                "PATCH",
-                &format!("Users/{id}"),
-                Some(patch(
-                    json!([{"op": "replace", "path": "title", "value": "Lead"}]),
-                )),
-            )
-            .await;
+        let r = set_title().await;
         assert_eq!(r.status, 200, "{}", r.body);
         let rw = row(&app, &id).await;
         assert!(rw.last_sync_at.unwrap() > changed_at);
