@@ -9,6 +9,7 @@ pub mod filter;
 pub mod mutability;
 pub mod patch;
 pub mod projection;
+pub mod raw;
 pub mod registry;
 pub mod resource;
 pub mod schema;

@@ -340,20 +340,33 @@ impl Projection {
                 .extensions(kind)
                 .find(|e| e.id.eq_ignore_ascii_case(&key))
             {
-                let Value::Object(mut obj) = piece.into_value() else {
-                    continue;
-                };
-                self.filter_object(&mut obj, |name| {
+                let lookup = |name: &str| {
                     ext.attr(name)
                         .map(|d| (Some(ext.id.as_str()), Some(ext.id.as_str()), d))
-                });
-                if obj.is_empty() {
+                };
+                // An extension object as stored is written member by member, each copied as
+                // text where it is kept whole, like the core attributes; a computed one is
+                // filtered as a map.
+                let kept_any = match piece {
+                    Piece::Raw(raw) => match crate::scim::raw::members(raw.get()) {
+                        Some(members) => self.write_members(&mut buf, members, lookup),
+                        None => false,
+                    },
+                    Piece::Value(Value::Object(mut obj)) => {
+                        self.filter_object(&mut obj, lookup);
+                        if !obj.is_empty() {
+                            write_value(&mut buf, &Value::Object(obj));
+                        }
+                        buf.len() > start
+                    }
+                    Piece::Value(_) => false,
+                };
+                if !kept_any {
                     continue;
                 }
                 if key == ext.id.as_str() {
                     present.push(ext.id.clone());
                 }
-                write_value(&mut buf, &Value::Object(obj));
             } else {
                 let def = core
                     .attr(&key)
@@ -412,6 +425,55 @@ impl Projection {
             }
         }
         out.push(b'}');
+    }
+}
+
+impl Projection {
+    /// Write the members of an object that the projection keeps, as `{...}`, the way
+    /// [`Projection::filter_object`] then `serde_json` would: a member kept whole is copied as
+    /// its text (see [`untouched`]), anything else parsed and filtered. Writes nothing and
+    /// answers false when no member is kept (an empty object is dropped).
+    fn write_members<'a, F>(
+        &self,
+        buf: &mut Vec<u8>,
+        members: crate::scim::raw::Members<'_>,
+        lookup: F,
+    ) -> bool
+    where
+        F: Fn(&str) -> Option<(Option<&'a str>, Option<&'a str>, &'a AttributeDef)>,
+    {
+        let start = buf.len();
+        for (key, raw) in members {
+            let def = lookup(&key);
+            let whole = match def {
+                Some((ext, schema, d)) => match self.decide(ext, schema, &d.name, d.returned) {
+                    Decision::Drop => continue,
+                    Decision::Keep(rule) => untouched(d, &rule, raw.get()),
+                },
+                // Not in the schema (see `keep_value`).
+                None if matches!(self.mode, Mode::Include(_)) => continue,
+                None => true,
+            };
+            let at = buf.len();
+            buf.push(if at == start { b'{' } else { b',' });
+            let _ = serde_json::to_writer(&mut *buf, key.as_ref());
+            buf.push(b':');
+            if whole {
+                buf.extend_from_slice(raw.get().as_bytes());
+            } else {
+                let mut v: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
+                if !self.keep_value(&mut v, def) {
+                    buf.truncate(at);
+                    continue;
+                }
+                write_value(buf, &v);
+            }
+        }
+        if buf.len() == start {
+            return false;
+        }
+        buf.push(b'}');
+        true
     }
 }
 

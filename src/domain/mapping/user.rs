@@ -9,6 +9,7 @@ use crate::domain::account::{AccountFields, AccountRecord, CAP_RANGE, fold};
 use crate::domain::mapping::{location, str_of};
 use crate::scim::error::ScimError;
 use crate::scim::projection::{Piece, Projection};
+use crate::scim::raw;
 use crate::scim::registry::{
     ENTERPRISE_SCHEMA, OPERATOR_SCHEMA, Registry, ResourceKind, USER_SCHEMA,
 };
@@ -150,13 +151,10 @@ pub fn write(
     out: &mut Vec<u8>,
 ) {
     let text = rec.doc.text();
-    let entries = match serde_json::from_str::<DocEntries<'_>>(text) {
-        Ok(e) => e.0,
-        Err(_) => {
-            tracing::error!("stored resource document is not a JSON object");
-            Vec::new()
-        }
-    };
+    let entries = raw::members(text).unwrap_or_else(|| {
+        tracing::error!("stored resource document is not a JSON object");
+        Vec::new()
+    });
     let id = rec.id.to_string();
     let mut pieces: Vec<(Cow<'_, str>, Piece<'_>)> = Vec::with_capacity(entries.len() + 5);
     let mut schemas = vec![Value::from(USER_SCHEMA)];
@@ -174,14 +172,12 @@ pub fn write(
         "id".into(),
         Piece::Value(Value::String(id.clone())),
     );
-    let mut ext = Map::new();
-    for (k, raw) in entries {
+    let mut ext: raw::Members<'_> = Vec::new();
+    for (k, value) in entries {
         if k == OPERATOR_SCHEMA {
-            if let Ok(Value::Object(e)) = serde_json::from_str(raw.get()) {
-                ext = e;
-            }
+            ext = raw::members(value.get()).unwrap_or_default();
         } else if k != "schemas" {
-            put(&mut pieces, k, Piece::Raw(Cow::Borrowed(raw)));
+            put(&mut pieces, k, Piece::Raw(Cow::Borrowed(value)));
         }
     }
     if groups_loaded && !rec.groups.is_empty() {
@@ -191,11 +187,18 @@ pub fn write(
             Piece::Value(groups(rec, base_url)),
         );
     }
-    ext.insert("status".into(), Value::String(rec.status.clone()));
+    // The operator extension as stored, its readOnly `status` from the row (in place, as
+    // `Map::insert` would put it, or last).
+    let status =
+        serde_json::value::to_raw_value(&rec.status).unwrap_or_else(|_| RawValue::NULL.to_owned());
+    match ext.iter_mut().find(|(k, _)| k == "status") {
+        Some(slot) => slot.1 = &status,
+        None => ext.push(("status".into(), &status)),
+    }
     put(
         &mut pieces,
         OPERATOR_SCHEMA.into(),
-        Piece::Value(Value::Object(ext)),
+        Piece::Raw(Cow::Owned(raw::object(&ext))),
     );
     let meta = Meta {
         resource_type: "User",
@@ -234,54 +237,6 @@ fn put<'a>(pieces: &mut Vec<(Cow<'a, str>, Piece<'a>)>, key: Cow<'a, str>, piece
     match pieces.iter_mut().find(|(k, _)| *k == key) {
         Some(slot) => slot.1 = piece,
         None => pieces.push((key, piece)),
-    }
-}
-
-/// A JSON object's members in order, each value as its text (borrowed from the input).
-struct DocEntries<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
-
-impl<'de> serde::Deserialize<'de> for DocEntries<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Entries;
-        impl<'de> serde::de::Visitor<'de> for Entries {
-            type Value = DocEntries<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::with_capacity(map.size_hint().unwrap_or(16));
-                while let Some((k, v)) = map.next_entry::<Key<'de>, &'de RawValue>()? {
-                    out.push((k.0, v));
-                }
-                Ok(DocEntries(out))
-            }
-        }
-        d.deserialize_map(Entries)
-    }
-}
-
-/// An object key, borrowed unless it holds escapes.
-struct Key<'a>(Cow<'a, str>);
-
-impl<'de> serde::Deserialize<'de> for Key<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl<'de> serde::de::Visitor<'de> for KeyVisitor {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(v.to_string())))
-            }
-        }
-        d.deserialize_str(KeyVisitor)
     }
 }
 
@@ -362,6 +317,12 @@ mod tests {
                 OPERATOR_SCHEMA: {"maxChats": 3, "csrUser": true, "skills": ["Billing"], "status": "stale"}
             }),
             json!({"userName": "noext", OPERATOR_SCHEMA: "not an object", ENTERPRISE_SCHEMA: {}}),
+            json!({
+                "userName": "emptyish",
+                ENTERPRISE_SCHEMA: {"manager": {}, "costCenter": "", "organization": null, "x": [{}]},
+                OPERATOR_SCHEMA: {}
+            }),
+            json!({"userName": "onlyempty", ENTERPRISE_SCHEMA: {"manager": {"displayName": "B"}}}),
         ];
         let projections = [
             (None, None),
@@ -374,6 +335,20 @@ mod tests {
                 None,
             ),
             (Some(OPERATOR_SCHEMA), None),
+            (
+                Some("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value"),
+                None,
+            ),
+            (
+                None,
+                Some("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value"),
+            ),
+            (
+                None,
+                Some(
+                    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager,urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+                ),
+            ),
             (Some("active,nosuch,meta.version"), None),
             (Some("password,x509Certificates,ims"), None),
             (None, Some("emails")),
