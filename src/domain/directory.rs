@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::account::{
     AccountRecord, AccountWrite, GroupRecord, GroupRef, GroupWrite, MemberChange, MemberLoad,
+    UserResource,
 };
 use crate::domain::error::DomainError;
 use crate::domain::ids::{AccountId, GroupId, TenantId};
@@ -105,6 +106,23 @@ pub trait Directory: Send + Sync + 'static {
         id: AccountId,
         with_groups: bool,
     ) -> impl Future<Output = Result<Option<AccountRecord>, DomainError>> + Send;
+
+    /// A live account as a SCIM answer shows it (its document, without the mapped fields);
+    /// groups loaded when asked.
+    fn get_user_resource(
+        &self,
+        scope: ReadScope<'_>,
+        id: AccountId,
+        with_groups: bool,
+    ) -> impl Future<Output = Result<Option<UserResource>, DomainError>> + Send;
+
+    /// Live accounts matching a query, as SCIM answers show them (see `get_user_resource`).
+    fn list_user_resources(
+        &self,
+        scope: ReadScope<'_>,
+        query: &ListQuery,
+        with_groups: bool,
+    ) -> impl Future<Output = Result<Listing<UserResource>, DomainError>> + Send;
 
     /// The live groups an account belongs to.
     fn account_groups(

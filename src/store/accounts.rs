@@ -20,7 +20,7 @@ use crate::store::list_sql::{
     is_point_lookup, list_sql, of_tenant, prepared_shape, row_by_id_sql, total_from_page,
     user_with_groups_sql,
 };
-use crate::store::models::{Gated, NewSyncEvent, UserRow, UserWithGroups};
+use crate::store::models::{Gated, NewSyncEvent, UserRead, UserRow, UserWithGroups, WithGroups};
 use crate::store::raw_query::{Bind, Sql};
 use crate::store::schema::{groups, memberships, user_skills, users};
 use crate::store::{Analyzed, DbPool, Dialect, Store};
@@ -247,21 +247,34 @@ impl Store {
         id: AccountId,
         with_groups: bool,
     ) -> Result<Option<AccountRecord>, StoreError> {
+        self.get_user_impl::<UserRow>(scope, id, with_groups).await
+    }
+
+    /// One live user as the row type `R` reads it (the whole row, or only what an answer
+    /// needs), with its groups when asked.
+    pub async fn get_user_impl<R: UserRead>(
+        &self,
+        scope: ReadScope<'_>,
+        id: AccountId,
+        with_groups: bool,
+    ) -> Result<Option<R::Out>, StoreError> {
         let (id_s, tenant_s) = (id.to_string(), scope.tenant.to_string());
         if with_groups {
             // The row, its groups and the token check in one statement, kept prepared.
-            let row: Option<UserWithGroups> = self
-                .read_one_carried(scope, |d, gate| user_with_groups_sql(d, &id_s, gate))
+            let row: Option<WithGroups<R>> = self
+                .read_one_carried(scope, |d, gate| {
+                    user_with_groups_sql(d, R::COLUMNS, &id_s, gate)
+                })
                 .await?;
-            return Ok(
-                of_tenant(row, &tenant_s, |r| &r.user.tenant_id).map(UserWithGroups::into_record)
-            );
+            return Ok(of_tenant(row, &tenant_s, |r| r.row.tenant()).map(WithGroups::into_out));
         }
         // Without its groups (a projection that leaves them out), the same way.
-        let row: Option<UserRow> = self
-            .read_one_carried(scope, |d, gate| row_by_id_sql(d, Table::Users, &id_s, gate))
+        let row: Option<R> = self
+            .read_one_carried(scope, |d, gate| {
+                row_by_id_sql(d, Table::Users, R::COLUMNS, &id_s, gate)
+            })
             .await?;
-        Ok(of_tenant(row, &tenant_s, |r| &r.tenant_id).map(UserRow::into_record))
+        Ok(of_tenant(row, &tenant_s, |r| r.tenant()).map(|r| r.into_out(Vec::new())))
     }
 
     /// See `Directory::account_groups`. Memberships are per tenant: the group must be the
@@ -316,12 +329,24 @@ impl Store {
         query: &ListQuery,
         with_groups: bool,
     ) -> Result<Listing<AccountRecord>, StoreError> {
+        self.list_users_impl::<UserRow>(scope, query, with_groups)
+            .await
+    }
+
+    /// Live users matching a query, as the row type `R` reads them (see `get_user_impl`).
+    pub async fn list_users_impl<R: UserRead>(
+        &self,
+        scope: ReadScope<'_>,
+        query: &ListQuery,
+        with_groups: bool,
+    ) -> Result<Listing<R::Out>, StoreError> {
         // The page carries the token check (a column of its rows); an empty page leaves it
         // to be made after.
         let (read, gate) = scope.carried();
         let (page, count) = list_sql(
             self.dialect(),
             Table::Users,
+            R::COLUMNS,
             &scope.tenant.to_string(),
             query,
             with_groups,
@@ -329,16 +354,16 @@ impl Store {
         );
         let prepared = prepared_shape(query);
         let point = is_point_lookup(query);
-        let (rows, total): (Vec<Gated<UserWithGroups>>, Option<i64>) =
+        let (rows, total): (Vec<Gated<WithGroups<R>>>, Option<i64>) =
             with_read_conn!(self, read, point, |c, _d| {
-                let rows: Vec<Gated<UserWithGroups>> = if with_groups {
+                let rows: Vec<Gated<WithGroups<R>>> = if with_groups {
                     page.query(prepared).load(c).await?
                 } else {
-                    let rows: Vec<Gated<UserRow>> = page.query(prepared).load(c).await?;
+                    let rows: Vec<Gated<R>> = page.query(prepared).load(c).await?;
                     rows.into_iter()
                         .map(|r| Gated {
-                            row: UserWithGroups {
-                                user: r.row,
+                            row: WithGroups {
+                                row: r.row,
                                 groups_json: None,
                             },
                             gate: r.gate,
@@ -359,7 +384,7 @@ impl Store {
             });
         self.decide_carried(gate, <[_]>::first(&rows).map(|r| r.gate.as_deref()))
             .await?;
-        let items = rows.into_iter().map(|r| r.row.into_record()).collect();
+        let items = rows.into_iter().map(|r| r.row.into_out()).collect();
         Ok(Listing { items, total })
     }
 
@@ -387,16 +412,18 @@ impl Store {
             // token check is a column of the first read (`push_gate_column`), decided before
             // anything is written; a retry finds it decided.
             let row: Option<UserWithGroups> = self
-                .read_one_carried(scope, |d, gate| user_with_groups_sql(d, &id_s, gate))
+                .read_one_carried(scope, |d, gate| {
+                    user_with_groups_sql(d, UserRow::COLUMNS, &id_s, gate)
+                })
                 .await?;
             let row =
-                of_tenant(row, &tenant_s, |r| &r.user.tenant_id).ok_or_else(|| not_found(&id_s))?;
+                of_tenant(row, &tenant_s, |r| &r.row.tenant_id).ok_or_else(|| not_found(&id_s))?;
             if let Some(exp) = &expected
-                && !exp.contains(&row.user.version)
+                && !exp.contains(&row.row.version)
             {
                 return Err(StoreError::Domain(DomainError::PreconditionFailed));
             }
-            let read_version = row.user.version;
+            let read_version = row.row.version;
             let current = row.into_record();
             let decision = decide(&current)?;
             // The UPDATE of the version read (a lost race matches no row and retries).

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::account::{
     AccountRecord, AccountWrite, GroupRecord, GroupRef, GroupWrite, MemberChange, MemberLoad,
+    UserResource,
 };
 use crate::domain::directory::{Decision, Directory, GroupDecision, Listing, ReadScope};
 use crate::domain::error::DomainError;
@@ -12,6 +13,7 @@ use crate::domain::query::ListQuery;
 use crate::domain::sync::SyncEvent;
 use crate::domain::tenant::AuthGate;
 use crate::store::Store;
+use crate::store::models::UserResourceRow;
 
 impl Directory for Store {
     async fn settle_gate(&self, gate: &AuthGate) -> Result<(), DomainError> {
@@ -42,6 +44,28 @@ impl Directory for Store {
         with_groups: bool,
     ) -> Result<Option<AccountRecord>, DomainError> {
         Ok(self.get_account_impl(scope, id, with_groups).await?)
+    }
+
+    async fn get_user_resource(
+        &self,
+        scope: ReadScope<'_>,
+        id: AccountId,
+        with_groups: bool,
+    ) -> Result<Option<UserResource>, DomainError> {
+        Ok(self
+            .get_user_impl::<UserResourceRow>(scope, id, with_groups)
+            .await?)
+    }
+
+    async fn list_user_resources(
+        &self,
+        scope: ReadScope<'_>,
+        query: &ListQuery,
+        with_groups: bool,
+    ) -> Result<Listing<UserResource>, DomainError> {
+        Ok(self
+            .list_users_impl::<UserResourceRow>(scope, query, with_groups)
+            .await?)
     }
 
     async fn account_groups(

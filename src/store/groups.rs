@@ -299,7 +299,7 @@ impl Store {
         // the token check a column of the same statement.
         let row: Option<GroupRow> = self
             .read_one_carried(scope, |d, gate| {
-                row_by_id_sql(d, Table::Groups, &id_s, gate)
+                row_by_id_sql(d, Table::Groups, "t.*", &id_s, gate)
             })
             .await?;
         let row = of_tenant(row, &tenant_s, |r| &r.tenant_id);
@@ -323,6 +323,7 @@ impl Store {
         let (page, count) = list_sql(
             self.dialect(),
             Table::Groups,
+            "t.*",
             &scope.tenant.to_string(),
             query,
             false,

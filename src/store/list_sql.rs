@@ -133,10 +133,18 @@ pub fn groups_of_row(dialect: Dialect) -> &'static str {
 /// tenant's creation-order index (`tenant_id` then `id` both index conditions, the partial
 /// index's predicate matching `deleted_at IS NULL`), which walks every entry of the tenant
 /// comparing ids: most of PostgreSQL's time under `GET /Users/{id}` in a profile.
-pub fn user_with_groups_sql(dialect: Dialect, id: &str, gate: Option<&AuthGate>) -> Sql {
+///
+/// `columns` is the select list of the row type read (`UserRead::COLUMNS`).
+pub fn user_with_groups_sql(
+    dialect: Dialect,
+    columns: &str,
+    id: &str,
+    gate: Option<&AuthGate>,
+) -> Sql {
     let mut sql = Sql::new(dialect);
     select(&mut sql, &mut Some(gate))
-        .push("t.*, ")
+        .push(columns)
+        .push(", ")
         .push(groups_of_row(dialect))
         .push(" AS groups_json FROM users t WHERE t.id = ")
         .bind(Bind::Text(id.to_string()))
@@ -147,11 +155,19 @@ pub fn user_with_groups_sql(dialect: Dialect, id: &str, gate: Option<&AuthGate>)
 /// One live row of `table` by id (a `users` row without its groups, a `groups` row without
 /// its members), its tenant compared by the caller ([`of_tenant`]), as for
 /// [`user_with_groups_sql`].
-pub fn row_by_id_sql(dialect: Dialect, table: Table, id: &str, gate: Option<&AuthGate>) -> Sql {
+/// `columns` as for [`user_with_groups_sql`] (`t.*` for a whole row).
+pub fn row_by_id_sql(
+    dialect: Dialect,
+    table: Table,
+    columns: &str,
+    id: &str,
+    gate: Option<&AuthGate>,
+) -> Sql {
     let name = table_name(table);
     let mut sql = Sql::new(dialect);
     select(&mut sql, &mut Some(gate))
-        .push("t.* FROM ")
+        .push(columns)
+        .push(" FROM ")
         .push(name)
         .push(" t WHERE t.id = ")
         .bind(Bind::Text(id.to_string()))
@@ -200,9 +216,13 @@ fn table_name(table: Table) -> &'static str {
 /// Build the page query and (for index paging) the count query for a list; `with_groups`
 /// (users only) adds each row's groups as `groups_json`, computed for the page's rows only.
 /// Page rows are [`Gated`](crate::store::models::Gated): they carry `gate`'s token check.
+/// `columns` is the outermost select list of the row (`t.*`, or the columns a row type
+/// reads, `UserRead::COLUMNS`); inner subqueries keep `t.*`, whose unused columns the
+/// planners drop.
 pub fn list_sql(
     dialect: Dialect,
     table: Table,
+    columns: &str,
     tenant: &str,
     query: &crate::domain::query::ListQuery,
     with_groups: bool,
@@ -236,7 +256,8 @@ pub fn list_sql(
     let mut outermost = Some(gate);
     if with_groups {
         select(&mut page, &mut outermost)
-            .push("t.*, ")
+            .push(columns)
+            .push(", ")
             .push(groups_of_row(dialect))
             .push(" AS groups_json FROM (");
     }
@@ -252,10 +273,9 @@ pub fn list_sql(
                 // sequential scan of `live_order` at 100,000 (22 ms a page; `mixed` fell to
                 // 463/s in a full run).
                 select(&mut page, &mut outermost)
-                    .push(
-                        "p.created_at AS page_at, p.id AS page_id, t.* FROM \
-                         (SELECT o.created_at, o.id FROM live_order o WHERE o.tenant_id = ",
-                    )
+                    .push("p.created_at AS page_at, p.id AS page_id, ")
+                    .push(if with_groups { "t.*" } else { columns })
+                    .push(" FROM (SELECT o.created_at, o.id FROM live_order o WHERE o.tenant_id = ")
                     .bind(Bind::Text(tenant.to_string()))
                     .push(" AND o.kind = '")
                     .push(name)
@@ -278,7 +298,8 @@ pub fn list_sql(
             // there, and no `live_order`).
             Dialect::Sqlite => {
                 select(&mut page, &mut outermost)
-                    .push("t.* FROM ")
+                    .push(if with_groups { "t.*" } else { columns })
+                    .push(" FROM ")
                     .push(name)
                     .push(" t JOIN (SELECT t.id");
                 where_sql(&mut page);
@@ -297,10 +318,13 @@ pub fn list_sql(
         }
         return (page, Some(live_count_sql(dialect, table, tenant)));
     }
+    let inner_columns = if with_groups { "t.*" } else { columns };
     if fenced {
-        select(&mut page, &mut outermost).push("* FROM (SELECT t.*");
+        select(&mut page, &mut outermost)
+            .push(inner_columns)
+            .push(" FROM (SELECT t.*");
     } else {
-        select(&mut page, &mut outermost).push("t.*");
+        select(&mut page, &mut outermost).push(inner_columns);
     }
     where_sql(&mut page);
     match &query.page {

@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use crate::domain::account::{AccountFields, AccountRecord, GroupRecord, GroupRef};
+use crate::domain::account::{AccountFields, AccountRecord, GroupRecord, GroupRef, UserResource};
 use crate::domain::clock::from_micros;
 use crate::domain::ids::{AccountId, GroupId};
 use crate::store::schema::{groups, memberships, sync_events, users};
@@ -68,23 +68,114 @@ impl UserRow {
     }
 }
 
-/// A `users` row with the account's live groups read in the same statement (see
-/// `list_sql::groups_of_row`): a JSON array of `[id, displayName]` pairs.
+/// The columns of `users` a SCIM answer needs ([`UserResource`]): reads made only to answer
+/// select these, not the mapped fields (see `UserResource`).
 #[derive(Debug, QueryableByName)]
-pub struct UserWithGroups {
-    #[diesel(embed)]
-    pub user: UserRow,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+#[diesel(table_name = users)]
+pub struct UserResourceRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub status: String,
+    pub doc: String,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A row type a read of users loads, with what it becomes.
+pub trait UserRead:
+    diesel::deserialize::QueryableByName<diesel::pg::Pg>
+    + diesel::deserialize::QueryableByName<diesel::sqlite::Sqlite>
+    + Send
+    + 'static
+{
+    /// What the caller gets.
+    type Out: Send;
+    /// The select list (`t` is the `users` row), naming every column the row reads.
+    const COLUMNS: &'static str;
+    /// The row's tenant (compared by the caller, `list_sql::of_tenant`).
+    fn tenant(&self) -> &str;
+    /// The result, with the account's groups.
+    fn into_out(self, groups: Vec<GroupRef>) -> Self::Out;
+}
+
+impl UserRead for UserRow {
+    type Out = AccountRecord;
+    const COLUMNS: &'static str = "t.*";
+    fn tenant(&self) -> &str {
+        &self.tenant_id
+    }
+    fn into_out(self, groups: Vec<GroupRef>) -> AccountRecord {
+        let mut rec = self.into_record();
+        rec.groups = groups;
+        rec
+    }
+}
+
+impl UserRead for UserResourceRow {
+    type Out = UserResource;
+    const COLUMNS: &'static str =
+        "t.id, t.tenant_id, t.status, t.doc, t.version, t.created_at, t.updated_at";
+    fn tenant(&self) -> &str {
+        &self.tenant_id
+    }
+    fn into_out(self, groups: Vec<GroupRef>) -> UserResource {
+        UserResource {
+            id: AccountId::parse(&self.id).unwrap_or_else(|| AccountId(uuid::Uuid::nil())),
+            status: self.status,
+            doc: crate::domain::account::Doc::from_text(self.doc),
+            version: self.version,
+            created_at: from_micros(self.created_at),
+            updated_at: from_micros(self.updated_at),
+            groups,
+        }
+    }
+}
+
+/// A user row with the account's live groups read in the same statement (see
+/// `list_sql::groups_of_row`): a JSON array of `[id, displayName]` pairs.
+#[derive(Debug)]
+pub struct WithGroups<R> {
+    /// The row.
+    pub row: R,
+    /// The groups' JSON (NULL when none, on PostgreSQL).
     pub groups_json: Option<String>,
+}
+
+/// A `users` row with its groups.
+pub type UserWithGroups = WithGroups<UserRow>;
+
+impl<R: UserRead> WithGroups<R> {
+    /// The result, groups included.
+    pub fn into_out(self) -> R::Out {
+        let groups = parse_group_refs(self.groups_json.as_deref());
+        self.row.into_out(groups)
+    }
 }
 
 impl UserWithGroups {
     /// The domain record, groups included.
     pub fn into_record(self) -> AccountRecord {
-        let groups = parse_group_refs(self.groups_json.as_deref());
-        let mut rec = self.user.into_record();
-        rec.groups = groups;
-        rec
+        self.into_out()
+    }
+}
+
+impl<R, DB> diesel::deserialize::QueryableByName<DB> for WithGroups<R>
+where
+    DB: diesel::backend::Backend,
+    R: diesel::deserialize::QueryableByName<DB>,
+    Option<String>:
+        diesel::deserialize::FromSql<diesel::sql_types::Nullable<diesel::sql_types::Text>, DB>,
+{
+    fn build<'a>(row: &impl diesel::row::NamedRow<'a, DB>) -> diesel::deserialize::Result<Self> {
+        let groups_json = diesel::row::NamedRow::get::<
+            diesel::sql_types::Nullable<diesel::sql_types::Text>,
+            Option<String>,
+        >(row, "groups_json")?;
+        Ok(WithGroups {
+            row: R::build(row)?,
+            groups_json,
+        })
     }
 }
 

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
-use crate::domain::account::{AccountFields, AccountRecord, CAP_RANGE, fold};
+use crate::domain::account::{AccountFields, CAP_RANGE, UserResource, fold};
 use crate::domain::mapping::{location, str_of};
 use crate::scim::error::ScimError;
 use crate::scim::projection::{Piece, Projection};
@@ -143,7 +143,7 @@ fn typed_entry(doc: &Map<String, Value>, attr: &str, kind: &str) -> Option<Strin
 /// `serde_json::to_writer`, taken from the stored document's text, whose attributes are
 /// copied as they are where the projection keeps them whole (see [`Projection::write`]).
 pub fn write(
-    rec: &AccountRecord,
+    rec: &UserResource,
     base_url: &str,
     groups_loaded: bool,
     projection: &Projection,
@@ -216,7 +216,7 @@ pub fn write(
 }
 
 /// A user's `groups` (RFC 7643 4.1.2: readOnly, direct memberships).
-fn groups(rec: &AccountRecord, base_url: &str) -> Value {
+fn groups(rec: &UserResource, base_url: &str) -> Value {
     Value::Array(
         rec.groups
             .iter()
@@ -243,6 +243,7 @@ fn put<'a>(pieces: &mut Vec<(Cow<'a, str>, Piece<'a>)>, key: Cow<'a, str>, piece
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::account::AccountRecord;
 
     fn doc(v: Value) -> Map<String, Value> {
         v.as_object().unwrap().clone()
@@ -272,7 +273,7 @@ mod tests {
             }
         }
         if groups_loaded && !rec.groups.is_empty() {
-            out.insert("groups".into(), groups(&rec, base_url));
+            out.insert("groups".into(), groups(&rec.clone().into(), base_url));
         }
         ext.insert("status".into(), Value::String(rec.status));
         out.insert(OPERATOR_SCHEMA.into(), Value::Object(ext));
@@ -291,7 +292,7 @@ mod tests {
     /// stored documents with every kind of attribute and projections of every kind.
     #[test]
     fn write_is_render_then_apply() {
-        use crate::domain::account::{AccountRecord, Doc, GroupRef};
+        use crate::domain::account::{Doc, GroupRef};
         use crate::domain::ids::{AccountId, GroupId};
         let registry = Registry::load().unwrap();
         let docs = [
@@ -385,7 +386,14 @@ mod tests {
                         p.apply(&registry, ResourceKind::User, &mut tree);
                         let expected = serde_json::to_string(&tree).unwrap();
                         let mut out = Vec::new();
-                        write(&rec, "https://h/scim/v2", loaded, &p, &registry, &mut out);
+                        write(
+                            &rec.clone().into(),
+                            "https://h/scim/v2",
+                            loaded,
+                            &p,
+                            &registry,
+                            &mut out,
+                        );
                         assert_eq!(
                             String::from_utf8(out).unwrap(),
                             expected,

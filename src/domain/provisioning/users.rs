@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::domain::account::{AccountRecord, AccountWrite};
+use crate::domain::account::{AccountRecord, AccountWrite, UserResource};
 use crate::domain::directory::{Decision, Directory};
 use crate::domain::error::DomainError;
 use crate::domain::ids::AccountId;
@@ -64,13 +64,13 @@ impl<D: Directory> Provisioning<D> {
 
     fn render_user(
         &self,
-        rec: AccountRecord,
+        rec: impl Into<UserResource>,
         projection: &Projection,
         groups_loaded: bool,
     ) -> Rendered {
         let mut out = Vec::with_capacity(2048);
         write(
-            &rec,
+            &rec.into(),
             &self.base_url,
             groups_loaded,
             projection,
@@ -122,7 +122,7 @@ impl<D: Directory> Provisioning<D> {
                 let with_groups = projection.wants(None, "groups");
                 let rec = self
                     .dir
-                    .get_account(ctx.read_scope(), id, with_groups)
+                    .get_user_resource(ctx.read_scope(), id, with_groups)
                     .await?
                     .ok_or_else(|| DomainError::NotFound(format!("User {raw_id}")))?;
                 let version = rec.version;
@@ -145,12 +145,12 @@ impl<D: Directory> Provisioning<D> {
                 let with_groups = plan.projection.wants(None, "groups");
                 let listing = self
                     .dir
-                    .list_accounts(ctx.read_scope(), &plan.query, with_groups)
+                    .list_user_resources(ctx.read_scope(), &plan.query, with_groups)
                     .await?;
                 Ok(self.list_answer(
                     &plan,
                     listing,
-                    |r: &AccountRecord| (r.created_at.timestamp_micros(), r.id.to_string()),
+                    |r: &UserResource| (r.created_at.timestamp_micros(), r.id.to_string()),
                     |r, out| {
                         write(
                             &r,
