@@ -20,9 +20,10 @@ use crate::store::filter_sql::Table;
 use crate::store::list_sql::{
     is_point_lookup, list_sql, of_tenant, prepared_shape, row_by_id_sql, total_from_page,
 };
-use crate::store::models::{Gated, GroupRow, NewMembership};
+use crate::store::models::{Gated, GroupRow};
+use crate::store::raw_query::{Bind, Sql};
 use crate::store::schema::{groups, memberships, users};
-use crate::store::{Analyzed, SqliteConn, Store};
+use crate::store::{Analyzed, Dialect, SqliteConn, Store};
 use crate::{with_conn, with_read_conn, with_tx};
 
 /// Ids per `IN (...)` list (SQLite allows 32,766 parameters per statement).
@@ -64,7 +65,7 @@ pub(super) fn id_strings(ids: &[AccountId]) -> Vec<String> {
 }
 
 macro_rules! impl_membership_sql {
-    ($conn:ty) => {
+    ($conn:ty, $dialect:expr) => {
         impl MembershipSql for $conn {
             async fn live_users(
                 &mut self,
@@ -119,13 +120,25 @@ macro_rules! impl_membership_sql {
                 now: i64,
                 check: bool,
             ) -> Result<usize, StoreError> {
-                let add = |ids: &[String]| -> Vec<NewMembership> {
+                // One fixed text with every value bound, kept prepared: diesel never caches
+                // an `INSERT … ON CONFLICT`, so each add was parsed and planned again.
+                let add = |ids: &[String]| -> Vec<Sql> {
                     ids.iter()
-                        .map(|u| NewMembership {
-                            group_id: group.to_string(),
-                            user_id: u.clone(),
-                            tenant_id: tenant.to_string(),
-                            created_at: now,
+                        .map(|u| {
+                            let mut sql = Sql::new($dialect);
+                            sql.push(
+                                "INSERT INTO memberships (group_id, user_id, tenant_id, \
+                                 created_at) VALUES (",
+                            )
+                            .bind(Bind::Text(group.to_string()))
+                            .push(", ")
+                            .bind(Bind::Text(u.clone()))
+                            .push(", ")
+                            .bind(Bind::Text(tenant.to_string()))
+                            .push(", ")
+                            .bind(Bind::Int(now))
+                            .push(") ON CONFLICT DO NOTHING");
+                            sql
                         })
                         .collect()
                 };
@@ -136,12 +149,8 @@ macro_rules! impl_membership_sql {
                         if check {
                             self.check_members(tenant, &ids).await?;
                         }
-                        for row in add(&ids) {
-                            changed += diesel::insert_into(memberships::table)
-                                .values(&row)
-                                .on_conflict_do_nothing()
-                                .execute(self)
-                                .await?;
+                        for sql in add(&ids) {
+                            changed += sql.query(true).execute(self).await?;
                         }
                     }
                     MemberChange::Remove(ids) => {
@@ -177,12 +186,8 @@ macro_rules! impl_membership_sql {
                         )
                         .execute(self)
                         .await?;
-                        for row in add(&ids) {
-                            changed += diesel::insert_into(memberships::table)
-                                .values(&row)
-                                .on_conflict_do_nothing()
-                                .execute(self)
-                                .await?;
+                        for sql in add(&ids) {
+                            changed += sql.query(true).execute(self).await?;
                         }
                     }
                 }
@@ -192,8 +197,8 @@ macro_rules! impl_membership_sql {
     };
 }
 
-impl_membership_sql!(AsyncPgConnection);
-impl_membership_sql!(SqliteConn);
+impl_membership_sql!(AsyncPgConnection, Dialect::Postgres);
+impl_membership_sql!(SqliteConn, Dialect::Sqlite);
 
 fn not_found(id: &str) -> StoreError {
     StoreError::Domain(DomainError::NotFound(format!("Group {id}")))

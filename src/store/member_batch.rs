@@ -27,6 +27,7 @@ use crate::store::error::StoreError;
 use crate::store::events::EventWriter;
 use crate::store::groups::{MembershipSql, id_strings};
 use crate::store::list_sql::of_tenant;
+use crate::store::raw_query::{Bind, Sql};
 use crate::store::schema::groups;
 use crate::with_tx;
 
@@ -201,20 +202,20 @@ impl Store {
                 if changing > 0 {
                     // The event rows went in first: the group row is locked only from
                     // here to COMMIT.
-                    diesel::update(
-                        groups::table
-                            .filter(groups::id.eq(group))
-                            .filter(groups::deleted_at.is_null()),
-                    )
-                    .set((
-                        groups::version.eq(groups::version + changing),
-                        groups::updated_at.eq(now),
-                        groups::last_sync_at.eq(now),
-                        groups::last_sync_client.eq(event.client.map(|c| c.to_string())),
-                        groups::last_sync_outcome.eq("ok"),
-                    ))
-                    .execute(c)
-                    .await?;
+                    // Fixed text, kept prepared (diesel never caches an `UPDATE`).
+                    let mut sql = Sql::new(_d);
+                    sql.push("UPDATE groups SET version = version + ")
+                        .bind(Bind::Int(changing))
+                        .push(", updated_at = ")
+                        .bind(Bind::Int(now))
+                        .push(", last_sync_at = ")
+                        .bind(Bind::Int(now))
+                        .push(", last_sync_client = ")
+                        .bind(Bind::OptText(event.client.map(|c| c.to_string())))
+                        .push(", last_sync_outcome = 'ok' WHERE id = ")
+                        .bind(Bind::Text(group.to_string()))
+                        .push(" AND deleted_at IS NULL");
+                    sql.query(true).execute(c).await?;
                 } else {
                     c.write_last_sync(event, now).await?;
                 }

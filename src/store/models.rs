@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use crate::domain::account::{AccountFields, AccountRecord, GroupRecord, GroupRef, UserResource};
 use crate::domain::clock::from_micros;
 use crate::domain::ids::{AccountId, GroupId};
-use crate::store::schema::{groups, memberships, sync_events, users};
+use crate::store::schema::{groups, sync_events, users};
 
 /// A `users` row.
 #[derive(Debug, Clone, Queryable, Selectable, QueryableByName)]
@@ -258,16 +258,6 @@ impl GroupRow {
             members: None,
         }
     }
-}
-
-/// A new membership row.
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = memberships)]
-pub struct NewMembership {
-    pub group_id: String,
-    pub user_id: String,
-    pub tenant_id: String,
-    pub created_at: i64,
 }
 
 /// A new sync event row.
