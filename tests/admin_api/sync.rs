@@ -282,11 +282,23 @@ admin_on_both!(
                 .len(),
             2
         );
-        // Batches: many old events go in several short statements.
-        let many: Vec<SyncEvent> = (0..12).map(|_| old_event(app.tenant, 200)).collect();
+        // Batches: many old events go in several short statements, tenant by tenant; a
+        // recent event of the other tenant stays.
+        let (other, _, _) = app.other_tenant("other").await;
+        let mut many: Vec<SyncEvent> = (0..12).map(|_| old_event(app.tenant, 200)).collect();
+        many.extend((0..7).map(|_| old_event(other, 95)));
+        many.push(old_event(other, 3));
         app.store.record_events_impl(many).await.unwrap();
         let cutoff = (chrono::Utc::now() - chrono::Duration::days(90)).timestamp_micros();
-        assert_eq!(app.store.prune_events(cutoff, 5).await.unwrap(), 12);
+        assert_eq!(app.store.prune_events(cutoff, 5).await.unwrap(), 19);
+        assert_eq!(app.store.prune_events(cutoff, 5).await.unwrap(), 0);
+        // Two days: this tenant's 89-day event and the other tenant's 3-day one.
+        let cutoff = (chrono::Utc::now() - chrono::Duration::days(2)).timestamp_micros();
+        assert_eq!(app.store.prune_events(cutoff, 5).await.unwrap(), 2);
+        app.store
+            .record_events_impl(vec![old_event(app.tenant, 89)])
+            .await
+            .unwrap();
         assert_eq!(
             scim_connector::app::prune_once(&app.store, chrono::Utc::now(), 30)
                 .await

@@ -1,0 +1,1 @@
+CREATE INDEX sync_events_at ON sync_events (at);
