@@ -160,24 +160,35 @@ impl UserWithGroups {
     }
 }
 
-impl<R, DB> diesel::deserialize::QueryableByName<DB> for WithGroups<R>
-where
-    DB: diesel::backend::Backend,
-    R: diesel::deserialize::QueryableByName<DB>,
-    Option<String>:
-        diesel::deserialize::FromSql<diesel::sql_types::Nullable<diesel::sql_types::Text>, DB>,
-{
-    fn build<'a>(row: &impl diesel::row::NamedRow<'a, DB>) -> diesel::deserialize::Result<Self> {
-        let groups_json = diesel::row::NamedRow::get::<
-            diesel::sql_types::Nullable<diesel::sql_types::Text>,
-            Option<String>,
-        >(row, "groups_json")?;
-        Ok(WithGroups {
-            row: R::build(row)?,
-            groups_json,
-        })
-    }
+/// `QueryableByName` for a wrapper of a row `R` and one nullable text column read by name.
+macro_rules! row_with_text_column {
+    ($wrapper:ident, $field:ident, $name:expr) => {
+        impl<R, DB> diesel::deserialize::QueryableByName<DB> for $wrapper<R>
+        where
+            DB: diesel::backend::Backend,
+            R: diesel::deserialize::QueryableByName<DB>,
+            Option<String>: diesel::deserialize::FromSql<
+                    diesel::sql_types::Nullable<diesel::sql_types::Text>,
+                    DB,
+                >,
+        {
+            fn build<'a>(
+                row: &impl diesel::row::NamedRow<'a, DB>,
+            ) -> diesel::deserialize::Result<Self> {
+                let $field = diesel::row::NamedRow::get::<
+                    diesel::sql_types::Nullable<diesel::sql_types::Text>,
+                    Option<String>,
+                >(row, $name)?;
+                Ok($wrapper {
+                    row: R::build(row)?,
+                    $field,
+                })
+            }
+        }
+    };
 }
+
+row_with_text_column!(WithGroups, groups_json, "groups_json");
 
 /// A row of a read that carries the request's token check as one more column
 /// (`store::admin::push_gate_column`).
@@ -189,24 +200,7 @@ pub struct Gated<R> {
     pub gate: Option<String>,
 }
 
-impl<R, DB> diesel::deserialize::QueryableByName<DB> for Gated<R>
-where
-    DB: diesel::backend::Backend,
-    R: diesel::deserialize::QueryableByName<DB>,
-    Option<String>:
-        diesel::deserialize::FromSql<diesel::sql_types::Nullable<diesel::sql_types::Text>, DB>,
-{
-    fn build<'a>(row: &impl diesel::row::NamedRow<'a, DB>) -> diesel::deserialize::Result<Self> {
-        let gate = diesel::row::NamedRow::get::<
-            diesel::sql_types::Nullable<diesel::sql_types::Text>,
-            Option<String>,
-        >(row, crate::store::admin::GATE_COLUMN)?;
-        Ok(Gated {
-            row: R::build(row)?,
-            gate,
-        })
-    }
-}
+row_with_text_column!(Gated, gate, crate::store::admin::GATE_COLUMN);
 
 /// `[[id, displayName], ...]` (NULL when the account is in no group, on PostgreSQL).
 fn parse_group_refs(json: Option<&str>) -> Vec<GroupRef> {
