@@ -98,8 +98,11 @@ pub fn is_point_lookup(query: &crate::domain::query::ListQuery) -> bool {
 }
 
 /// A scalar subquery giving the live groups of the user row `t` as JSON text
-/// `[[id, displayName], ...]`, ordered by display name then id, so a user and its groups
-/// come back in one statement (no second round trip). NULL or `[]` when there are none.
+/// `[[id, displayName], ...]`, so a user and its groups come back in one statement (no
+/// second round trip). NULL or `[]` when there are none. Unordered: the rows are put in
+/// order (display name, then id) as they are read (`models::parse_group_refs`), where an
+/// `ORDER BY` in the aggregate set up a sort for every user read, groups or not (a page of
+/// 100 users cost PostgreSQL 3–8% more with it in `pgbench`).
 pub fn groups_of_row(dialect: Dialect) -> &'static str {
     match dialect {
         // Driven from the user's memberships (`memberships_user`), each group then probed by
@@ -110,17 +113,15 @@ pub fn groups_of_row(dialect: Dialect) -> &'static str {
         // an index condition beside `g.id` the planner took the tenant's creation-order index
         // and walked the tenant's groups comparing ids.
         Dialect::Postgres => {
-            "(SELECT json_agg(json_build_array(g.id, g.display_name) \
-             ORDER BY g.display_name, g.id)::text \
+            "(SELECT json_agg(json_build_array(g.id, g.display_name))::text \
              FROM memberships m CROSS JOIN LATERAL (SELECT g.id, g.display_name, g.tenant_id \
              FROM groups g WHERE g.id = m.group_id AND g.deleted_at IS NULL OFFSET 0) g \
              WHERE m.user_id = t.id AND g.tenant_id = t.tenant_id)"
         }
         Dialect::Sqlite => {
-            "(SELECT json_group_array(json_array(o.id, o.display_name)) FROM \
-             (SELECT g.id, g.display_name FROM memberships m JOIN groups g ON g.id = m.group_id \
-             WHERE m.user_id = t.id AND g.tenant_id = t.tenant_id AND g.deleted_at IS NULL \
-             ORDER BY g.display_name, g.id) o)"
+            "(SELECT json_group_array(json_array(g.id, g.display_name)) \
+             FROM memberships m JOIN groups g ON g.id = m.group_id \
+             WHERE m.user_id = t.id AND g.tenant_id = t.tenant_id AND g.deleted_at IS NULL)"
         }
     }
 }

@@ -202,16 +202,22 @@ pub struct Gated<R> {
 
 row_with_text_column!(Gated, gate, crate::store::admin::GATE_COLUMN);
 
-/// `[[id, displayName], ...]` (NULL when the account is in no group, on PostgreSQL).
+/// `[[id, displayName], ...]` (NULL when the account is in no group, on PostgreSQL), in
+/// any order (`list_sql::groups_of_row`), as the account's groups ordered by display name,
+/// then id (byte order, the same on both backends).
 fn parse_group_refs(json: Option<&str>) -> Vec<GroupRef> {
     let Some(text) = json else {
         return Vec::new();
     };
     match serde_json::from_str::<Vec<(String, String)>>(text) {
-        Ok(pairs) => pairs
-            .into_iter()
-            .filter_map(|(id, display)| GroupId::parse(&id).map(|id| GroupRef { id, display }))
-            .collect(),
+        Ok(pairs) => {
+            let mut groups: Vec<GroupRef> = pairs
+                .into_iter()
+                .filter_map(|(id, display)| GroupId::parse(&id).map(|id| GroupRef { id, display }))
+                .collect();
+            groups.sort_by(|a, b| a.display.cmp(&b.display).then(a.id.cmp(&b.id)));
+            groups
+        }
         Err(_) => {
             tracing::error!("the groups of a user row are not a JSON array of pairs");
             Vec::new()
@@ -298,5 +304,39 @@ impl NewSyncEvent {
             duration_us: e.duration_us,
             actor: e.actor.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_users_groups_come_in_display_name_then_id_order() {
+        let (a, b, c) = (
+            "0b5f3c4e-8a87-4d47-9f8f-2c3c3b3f5d10",
+            "7d1f0e1a-55a2-4a7e-9d7c-0b0e5e0c1a2b",
+            "ffffffff-55a2-4a7e-9d7c-0b0e5e0c1a2b",
+        );
+        let json = format!(
+            r#"[["{c}","Tier 2"],["{b}","Maintainer"],["{a}","Tier 2"],["not-an-id","X"],["{a}","DialAiAdmin"]]"#
+        );
+        let got: Vec<(String, String)> = parse_group_refs(Some(&json))
+            .into_iter()
+            .map(|g| (g.id.to_string(), g.display))
+            .collect();
+        let want: Vec<(String, String)> = [
+            (a, "DialAiAdmin"),
+            (b, "Maintainer"),
+            (a, "Tier 2"),
+            (c, "Tier 2"),
+        ]
+        .iter()
+        .map(|(i, d)| (i.to_string(), d.to_string()))
+        .collect();
+        assert_eq!(got, want);
+        assert!(parse_group_refs(None).is_empty());
+        assert!(parse_group_refs(Some("[]")).is_empty());
+        assert!(parse_group_refs(Some("{}")).is_empty());
     }
 }

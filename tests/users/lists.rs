@@ -611,6 +611,47 @@ on_both!(more_filter_forms, async |app: TestApp| {
 });
 
 on_both!(
+    a_users_groups_come_in_display_name_order,
+    async |app: TestApp| {
+        let ann = app.create_user(user("ann")).await;
+        // Created out of order; a deleted group drops out.
+        for name in ["Tier 2", "DialAiAdmin", "Gone", "Maintainer"] {
+            let g = app
+                .req(
+                    "POST",
+                    "Groups",
+                    Some(json!({
+                        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                        "displayName": name,
+                        "members": [{"value": ann}]
+                    })),
+                )
+                .await;
+            assert_eq!(g.status, 201, "{}", g.body);
+            if name == "Gone" {
+                let id = g.body["id"].as_str().unwrap();
+                let r = app.req("DELETE", &format!("Groups/{id}"), None).await;
+                assert_eq!(r.status, 204);
+            }
+        }
+        let displays = |u: &Value| -> Vec<String> {
+            u["groups"]
+                .as_array()
+                .unwrap_or(&Vec::new())
+                .iter()
+                .map(|g| g["display"].as_str().unwrap_or_default().to_string())
+                .collect()
+        };
+        let want = ["DialAiAdmin", "Maintainer", "Tier 2"];
+        assert_eq!(displays(&get(&app, &ann).await), want);
+        let page = list(&app, "startIndex=1&count=10").await;
+        assert_eq!(displays(&page["Resources"][0]), want, "{page}");
+        let found = list(&app, &format!("filter={}", enc("userName eq \"ann\""))).await;
+        assert_eq!(displays(&found["Resources"][0]), want, "{found}");
+    }
+);
+
+on_both!(
     groups_attribute_lists_role_memberships_and_filters,
     async |app: TestApp| {
         let ann = app.create_user(user("ann")).await;
