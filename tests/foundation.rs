@@ -138,10 +138,21 @@ on_both!(
             "Users?startIndex=1&count=10".to_string(),
             format!("Groups/{gid}"),
             "Groups?filter=displayName%20eq%20%22Gate%22".to_string(),
+            // Lookups that find nothing (an IdP's check before a create): the check rides
+            // on the statement's one row all the same.
+            "Users?filter=userName%20eq%20%22nobody%22".to_string(),
+            "Groups?filter=displayName%20eq%20%22Nobody%22".to_string(),
+            "Users?filter=externalId%20eq%20%22none%22&attributes=userName".to_string(),
         ];
         for path in &reads {
             let r = app.req_with("GET", path, None, &token, &[]).await;
             assert_eq!(r.status, 200, "{path}: {}", r.body);
+            if path.contains("nobody") || path.contains("Nobody") || path.contains("none") {
+                assert_eq!(r.body["totalResults"], 0, "{path}: {}", r.body);
+                assert_eq!(r.body["Resources"], json!([]), "{path}: {}", r.body);
+            } else if path.contains("filter=") {
+                assert_eq!(r.body["totalResults"], 1, "{path}: {}", r.body);
+            }
         }
         let refused = [
             ("Users?filter=userName%20eq", 400),

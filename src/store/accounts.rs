@@ -20,7 +20,9 @@ use crate::store::list_sql::{
     is_point_lookup, list_sql, of_tenant, prepared_shape, row_by_id_sql, total_from_page,
     user_with_groups_sql,
 };
-use crate::store::models::{Gated, NewSyncEvent, UserRead, UserRow, UserWithGroups, WithGroups};
+use crate::store::models::{
+    Gated, Maybe, NewSyncEvent, UserRead, UserRow, UserWithGroups, WithGroups,
+};
 use crate::store::raw_query::{Bind, Sql};
 use crate::store::schema::{groups, memberships, user_skills, users};
 use crate::store::{Analyzed, DbPool, Dialect, Store};
@@ -354,22 +356,26 @@ impl Store {
         );
         let prepared = prepared_shape(query);
         let point = is_point_lookup(query);
-        let (rows, total): (Vec<Gated<WithGroups<R>>>, Option<i64>) =
+        // Rows are `Maybe`: a point lookup that found nothing still returns the row that
+        // carries the token check.
+        let (rows, gates, total): (Vec<WithGroups<R>>, Option<Option<String>>, Option<i64>) =
             with_read_conn!(self, read, point, |c, _d| {
-                let rows: Vec<Gated<WithGroups<R>>> = if with_groups {
+                let loaded: Vec<Gated<Maybe<WithGroups<R>>>> = if with_groups {
                     page.query(prepared).load(c).await?
                 } else {
-                    let rows: Vec<Gated<R>> = page.query(prepared).load(c).await?;
+                    let rows: Vec<Gated<Maybe<R>>> = page.query(prepared).load(c).await?;
                     rows.into_iter()
                         .map(|r| Gated {
-                            row: WithGroups {
-                                row: r.row,
+                            row: Maybe(r.row.0.map(|row| WithGroups {
+                                row,
                                 groups_json: None,
-                            },
+                            })),
                             gate: r.gate,
                         })
                         .collect()
                 };
+                let gate_row = <[_]>::first(&loaded).map(|r| r.gate.clone());
+                let rows: Vec<WithGroups<R>> = loaded.into_iter().filter_map(|r| r.row.0).collect();
                 let total = match count {
                     // A short page already tells the total: no COUNT round trip (the common
                     // `filter=userName eq "…"&startIndex=1&count=100` lookup of Okta and Entra).
@@ -380,11 +386,11 @@ impl Store {
                     }
                     None => None,
                 };
-                (rows, total)
+                (rows, gate_row, total)
             });
-        self.decide_carried(gate, <[_]>::first(&rows).map(|r| r.gate.as_deref()))
+        self.decide_carried(gate, gates.as_ref().map(Option::as_deref))
             .await?;
-        let items = rows.into_iter().map(|r| r.row.into_out()).collect();
+        let items = rows.into_iter().map(WithGroups::into_out).collect();
         Ok(Listing { items, total })
     }
 

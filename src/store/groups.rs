@@ -20,7 +20,7 @@ use crate::store::filter_sql::Table;
 use crate::store::list_sql::{
     is_point_lookup, list_sql, of_tenant, prepared_shape, row_by_id_sql, total_from_page,
 };
-use crate::store::models::{Gated, GroupRow};
+use crate::store::models::{Gated, GroupRow, Maybe};
 use crate::store::raw_query::{Bind, Sql};
 use crate::store::schema::{groups, memberships, users};
 use crate::store::{Analyzed, Dialect, SqliteConn, Store};
@@ -336,9 +336,13 @@ impl Store {
         );
         let prepared = prepared_shape(query);
         let point = is_point_lookup(query);
-        let (rows, total): (Vec<Gated<GroupRow>>, Option<i64>) =
+        // As for users: rows are `Maybe` (a point lookup that found nothing still returns the
+        // row that carries the token check).
+        let (rows, gates, total): (Vec<GroupRow>, Option<Option<String>>, Option<i64>) =
             with_read_conn!(self, read, point, |c, _d| {
-                let rows: Vec<Gated<GroupRow>> = page.query(prepared).load(c).await?;
+                let loaded: Vec<Gated<Maybe<GroupRow>>> = page.query(prepared).load(c).await?;
+                let gate_row = <[_]>::first(&loaded).map(|r| r.gate.clone());
+                let rows: Vec<GroupRow> = loaded.into_iter().filter_map(|r| r.row.0).collect();
                 let total = match count {
                     // A short page already tells the total: no COUNT round trip (the common
                     // `filter=userName eq "…"&startIndex=1&count=100` lookup of Okta and Entra).
@@ -349,12 +353,12 @@ impl Store {
                     }
                     None => None,
                 };
-                (rows, total)
+                (rows, gate_row, total)
             });
-        self.decide_carried(gate, <[_]>::first(&rows).map(|r| r.gate.as_deref()))
+        self.decide_carried(gate, gates.as_ref().map(Option::as_deref))
             .await?;
         let mut items = Vec::with_capacity(rows.len());
-        for Gated { row, .. } in rows {
+        for row in rows {
             let id = row.id.clone();
             let mut rec = row.into_record();
             if members != MemberLoad::None {

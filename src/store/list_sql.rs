@@ -253,8 +253,14 @@ pub fn list_sql(
     // disk, prefers hashing a scan of the whole table to a hundred probes of cached pages.
     let deferred = query.filter == Query::Const(true) && query.sort.is_none();
     let mut page = Sql::new(dialect);
-    // The outermost select carries the token check's column (`Gated` rows).
-    let mut outermost = Some(gate);
+    // The outermost select carries the token check's column (`Gated` rows). A point lookup
+    // (`userName eq "…"`, which Okta and Entra send before every create) that finds nothing
+    // would leave the check to a statement of its own: its page is instead the right side of
+    // a LEFT JOIN with one row, which carries the column whether or not the page has rows
+    // (`models::Maybe` reads that row as no row).
+    let miss_carries =
+        gate.is_some() && is_point_lookup(query) && matches!(query.page, Page::Index { .. });
+    let mut outermost = if miss_carries { None } else { Some(gate) };
     if with_groups {
         select(&mut page, &mut outermost)
             .push(columns)
@@ -349,6 +355,17 @@ pub fn list_sql(
             if with_groups {
                 page.push(") t");
                 order_by(&mut page, table, query.sort.as_ref());
+            }
+            if miss_carries {
+                let mut outer = Sql::new(dialect);
+                outer.push("SELECT ");
+                push_gate_column(&mut outer, gate);
+                outer
+                    .push(", t.* FROM (SELECT 1 AS one) one LEFT JOIN (")
+                    .push_sql(page)
+                    .push(") t ON 1 = 1");
+                order_by(&mut outer, table, None);
+                page = outer;
             }
             (page, Some(count_sql))
         }

@@ -202,6 +202,30 @@ pub struct Gated<R> {
 
 row_with_text_column!(Gated, gate, crate::store::admin::GATE_COLUMN);
 
+/// A row that may be absent: the one row of a point lookup's statement that found nothing
+/// still carries the token check (`list_sql::list_sql`), its own columns NULL (no `id`).
+#[derive(Debug)]
+pub struct Maybe<R>(pub Option<R>);
+
+impl<R, DB> diesel::deserialize::QueryableByName<DB> for Maybe<R>
+where
+    DB: diesel::backend::Backend,
+    R: diesel::deserialize::QueryableByName<DB>,
+    Option<String>:
+        diesel::deserialize::FromSql<diesel::sql_types::Nullable<diesel::sql_types::Text>, DB>,
+{
+    fn build<'a>(row: &impl diesel::row::NamedRow<'a, DB>) -> diesel::deserialize::Result<Self> {
+        let id = diesel::row::NamedRow::get::<
+            diesel::sql_types::Nullable<diesel::sql_types::Text>,
+            Option<String>,
+        >(row, "id")?;
+        Ok(Maybe(match id {
+            Some(_) => Some(R::build(row)?),
+            None => None,
+        }))
+    }
+}
+
 /// `[[id, displayName], ...]` (NULL when the account is in no group, on PostgreSQL), in
 /// any order (`list_sql::groups_of_row`), as the account's groups ordered by display name,
 /// then id (byte order, the same on both backends).

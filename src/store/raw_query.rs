@@ -78,6 +78,17 @@ impl Sql {
         self
     }
 
+    /// Append another SQL text with its parameters, numbered on after this one's.
+    pub fn push_sql(&mut self, other: Sql) -> &mut Self {
+        let mut from = 0;
+        for ((start, end), b) in other.marks.iter().zip(other.binds) {
+            self.push(&other.text[from..*start]);
+            self.bind(b);
+            from = *end;
+        }
+        self.push(&other.text[from..])
+    }
+
     /// Append placeholders for parameters, separated by commas.
     pub fn bind_list(&mut self, binds: impl IntoIterator<Item = Bind>) -> &mut Self {
         for (i, b) in binds.into_iter().enumerate() {
@@ -153,6 +164,31 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn appended_sql_numbers_its_parameters_on() {
+        for (dialect, want) in [
+            (Dialect::Postgres, "SELECT $1, (SELECT $2 + $3) x"),
+            (Dialect::Sqlite, "SELECT ?, (SELECT ? + ?) x"),
+        ] {
+            let mut inner = Sql::new(dialect);
+            inner
+                .push("SELECT ")
+                .bind(Bind::Int(2))
+                .push(" + ")
+                .bind(Bind::Int(3));
+            let mut outer = Sql::new(dialect);
+            outer
+                .push("SELECT ")
+                .bind(Bind::Int(1))
+                .push(", (")
+                .push_sql(inner)
+                .push(") x");
+            assert_eq!(outer.text, want);
+            assert_eq!(outer.binds, [Bind::Int(1), Bind::Int(2), Bind::Int(3)]);
+            assert_eq!(outer.marks.len(), 3);
+        }
+    }
 
     #[test]
     fn diesel_writes_the_same_text_back() {
