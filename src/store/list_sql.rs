@@ -97,6 +97,21 @@ pub fn is_point_lookup(query: &crate::domain::query::ListQuery) -> bool {
         )
 }
 
+/// Whether a list is an equality on a key unique among a tenant's live rows (`id`,
+/// `userName`, a group's `displayName`): at most one row.
+pub fn is_unique_lookup(query: &crate::domain::query::ListQuery) -> bool {
+    use crate::domain::query::{Column, CompareOp, Target};
+    query.sort.is_none()
+        && matches!(
+            &query.filter,
+            Query::Compare {
+                target: Target::Column(Column::Id | Column::UserName | Column::GroupDisplayName),
+                op: CompareOp::Eq,
+                ..
+            }
+        )
+}
+
 /// A scalar subquery giving the live groups of the user row `t` as JSON text
 /// `[[id, displayName], ...]`, so a user and its groups come back in one statement (no
 /// second round trip). NULL or `[]` when there are none. Unordered: the rows are put in
@@ -259,7 +274,7 @@ pub fn list_sql(
     // a LEFT JOIN with one row, which carries the column whether or not the page has rows
     // (`models::Maybe` reads that row as no row).
     let miss_carries =
-        gate.is_some() && is_point_lookup(query) && matches!(query.page, Page::Index { .. });
+        gate.is_some() && is_unique_lookup(query) && matches!(query.page, Page::Index { .. });
     let mut outermost = if miss_carries { None } else { Some(gate) };
     if with_groups {
         select(&mut page, &mut outermost)
@@ -357,6 +372,8 @@ pub fn list_sql(
                 order_by(&mut page, table, query.sort.as_ref());
             }
             if miss_carries {
+                // At most one row (a unique key), so no order to keep: an `ORDER BY` here
+                // set up a sort on every lookup.
                 let mut outer = Sql::new(dialect);
                 outer.push("SELECT ");
                 push_gate_column(&mut outer, gate);
@@ -364,7 +381,6 @@ pub fn list_sql(
                     .push(", t.* FROM (SELECT 1 AS one) one LEFT JOIN (")
                     .push_sql(page)
                     .push(") t ON 1 = 1");
-                order_by(&mut outer, table, None);
                 page = outer;
             }
             (page, Some(count_sql))
@@ -426,6 +442,20 @@ mod tests {
                 CompareOp::Eq
             ))));
         }
+        // Of those, externalId is not unique.
+        for (col, unique) in [
+            (Column::Id, true),
+            (Column::ExternalId, false),
+            (Column::UserName, true),
+            (Column::GroupDisplayName, true),
+        ] {
+            let q = list(cmp(Target::Column(col), CompareOp::Eq));
+            assert_eq!(is_unique_lookup(&q), unique, "{col:?}");
+        }
+        assert!(!is_unique_lookup(&list(cmp(
+            Target::Column(Column::UserName),
+            CompareOp::Co
+        ))));
         // A whole-tenant page (it counts every row), a scan, a document attribute.
         assert!(!is_point_lookup(&list(Query::Const(true))));
         assert!(!is_point_lookup(&list(cmp(
