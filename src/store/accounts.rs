@@ -343,7 +343,8 @@ impl Store {
         with_groups: bool,
     ) -> Result<Listing<R::Out>, StoreError> {
         // The page carries the token check (a column of its rows); an empty page leaves it
-        // to be made after.
+        // to be made after, but for a lookup by a unique key, whose statement returns one
+        // row (`Maybe`, no user) when it finds nothing.
         let (read, gate) = scope.carried();
         let (page, count) = list_sql(
             self.dialect(),
@@ -356,8 +357,6 @@ impl Store {
         );
         let prepared = prepared_shape(query);
         let point = is_point_lookup(query);
-        // Rows are `Maybe`: a point lookup that found nothing still returns the row that
-        // carries the token check.
         let (rows, gates, total): (Vec<WithGroups<R>>, Option<Option<String>>, Option<i64>) =
             with_read_conn!(self, read, point, |c, _d| {
                 let loaded: Vec<Gated<Maybe<WithGroups<R>>>> = if with_groups {

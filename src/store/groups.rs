@@ -336,8 +336,8 @@ impl Store {
         );
         let prepared = prepared_shape(query);
         let point = is_point_lookup(query);
-        // As for users: rows are `Maybe` (a point lookup that found nothing still returns the
-        // row that carries the token check).
+        // As for users: rows are `Maybe` (a lookup by a unique key that found nothing still
+        // returns the row that carries the token check).
         let (rows, gates, total): (Vec<GroupRow>, Option<Option<String>>, Option<i64>) =
             with_read_conn!(self, read, point, |c, _d| {
                 let loaded: Vec<Gated<Maybe<GroupRow>>> = page.query(prepared).load(c).await?;

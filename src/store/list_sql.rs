@@ -83,33 +83,35 @@ pub fn prepared_shape(query: &crate::domain::query::ListQuery) -> bool {
 /// tenant, scans of documents) take a connection of their own, so that they never hold up
 /// the point reads queued behind them on the shared one.
 pub fn is_point_lookup(query: &crate::domain::query::ListQuery) -> bool {
-    use crate::domain::query::{Column, CompareOp, Target};
-    query.sort.is_none()
-        && matches!(
-            &query.filter,
-            Query::Compare {
-                target: Target::Column(
-                    Column::Id | Column::ExternalId | Column::UserName | Column::GroupDisplayName
-                ),
-                op: CompareOp::Eq,
-                ..
-            }
-        )
+    key_equality(query).is_some()
 }
 
 /// Whether a list is an equality on a key unique among a tenant's live rows (`id`,
 /// `userName`, a group's `displayName`): at most one row.
 pub fn is_unique_lookup(query: &crate::domain::query::ListQuery) -> bool {
+    key_equality(query).is_some_and(|c| c != crate::domain::query::Column::ExternalId)
+}
+
+/// The indexed key a list is one equality on, in the default order.
+fn key_equality(query: &crate::domain::query::ListQuery) -> Option<crate::domain::query::Column> {
     use crate::domain::query::{Column, CompareOp, Target};
-    query.sort.is_none()
-        && matches!(
-            &query.filter,
+    match (&query.sort, &query.filter) {
+        (
+            None,
             Query::Compare {
-                target: Target::Column(Column::Id | Column::UserName | Column::GroupDisplayName),
+                target:
+                    Target::Column(
+                        c @ (Column::Id
+                        | Column::ExternalId
+                        | Column::UserName
+                        | Column::GroupDisplayName),
+                    ),
                 op: CompareOp::Eq,
                 ..
-            }
-        )
+            },
+        ) => Some(*c),
+        _ => None,
+    }
 }
 
 /// A scalar subquery giving the live groups of the user row `t` as JSON text
