@@ -372,30 +372,8 @@ impl Projection {
                     .attr(&key)
                     .map(|d| (None, Some(core.id.as_str()), d))
                     .or_else(|| crate::scim::schema::find(common, &key).map(|d| (None, None, d)));
-                let whole = match (&piece, def) {
-                    (Piece::Raw(raw), Some((ext, schema, d))) => {
-                        match self.decide(ext, schema, &d.name, d.returned) {
-                            Decision::Drop => continue,
-                            Decision::Keep(rule) => untouched(d, &rule, raw.get()),
-                        }
-                    }
-                    (Piece::Raw(_), None) => {
-                        if matches!(self.mode, Mode::Include(_)) {
-                            continue;
-                        }
-                        true
-                    }
-                    (Piece::Value(_), _) => false,
-                };
-                match piece {
-                    Piece::Raw(raw) if whole => buf.extend_from_slice(raw.get().as_bytes()),
-                    piece => {
-                        let mut v = piece.into_value();
-                        if !self.keep_value(&mut v, def) {
-                            continue;
-                        }
-                        write_value(&mut buf, &v);
-                    }
+                if !self.write_attr(&mut buf, piece, def) {
+                    continue;
                 }
             }
             kept.push((key, Some(start..buf.len())));
@@ -444,35 +422,57 @@ impl Projection {
     {
         let start = buf.len();
         for (key, raw) in members {
-            let def = lookup(&key);
-            let whole = match def {
-                Some((ext, schema, d)) => match self.decide(ext, schema, &d.name, d.returned) {
-                    Decision::Drop => continue,
-                    Decision::Keep(rule) => untouched(d, &rule, raw.get()),
-                },
-                // Not in the schema (see `keep_value`).
-                None if matches!(self.mode, Mode::Include(_)) => continue,
-                None => true,
-            };
             let at = buf.len();
             buf.push(if at == start { b'{' } else { b',' });
             let _ = serde_json::to_writer(&mut *buf, key.as_ref());
             buf.push(b':');
-            if whole {
-                buf.extend_from_slice(raw.get().as_bytes());
-            } else {
-                let mut v: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
-                if !self.keep_value(&mut v, def) {
-                    buf.truncate(at);
-                    continue;
-                }
-                write_value(buf, &v);
+            if !self.write_attr(buf, Piece::Raw(Cow::Borrowed(raw)), lookup(&key)) {
+                buf.truncate(at);
             }
         }
         if buf.len() == start {
             return false;
         }
         buf.push(b'}');
+        true
+    }
+
+    /// Write one attribute's value as the projection keeps it, the way `keep_value` then
+    /// `serde_json` would: a stored value kept whole is copied as its text (see
+    /// [`untouched`]), anything else parsed and filtered. Writes nothing and answers false
+    /// when the attribute is dropped.
+    fn write_attr(
+        &self,
+        buf: &mut Vec<u8>,
+        piece: Piece<'_>,
+        def: Option<(Option<&str>, Option<&str>, &AttributeDef)>,
+    ) -> bool {
+        let whole = match (&piece, def) {
+            (Piece::Raw(raw), Some((ext, schema, d))) => {
+                match self.decide(ext, schema, &d.name, d.returned) {
+                    Decision::Drop => return false,
+                    Decision::Keep(rule) => untouched(d, &rule, raw.get()),
+                }
+            }
+            // Not in the schema (see `keep_value`).
+            (Piece::Raw(_), None) => {
+                if matches!(self.mode, Mode::Include(_)) {
+                    return false;
+                }
+                true
+            }
+            (Piece::Value(_), _) => false,
+        };
+        match piece {
+            Piece::Raw(raw) if whole => buf.extend_from_slice(raw.get().as_bytes()),
+            piece => {
+                let mut v = piece.into_value();
+                if !self.keep_value(&mut v, def) {
+                    return false;
+                }
+                write_value(buf, &v);
+            }
+        }
         true
     }
 }
