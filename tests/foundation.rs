@@ -545,3 +545,42 @@ async fn migrations_run_up_down_up_on_both_backends() {
         assert_eq!(store.migrate().await.unwrap(), 0, "{}", db.backend);
     }
 }
+
+/// Every PostgreSQL connection the service opens, pooled or the thread's shared read one,
+/// keeps the first plan of a prepared statement (`store::connect_pg`): a list page's
+/// `LIMIT`/`OFFSET` parameters otherwise had PostgreSQL plan every page again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_connections_keep_generic_plans() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    let store = db.store().await;
+    #[derive(diesel::QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        plan_cache_mode: String,
+    }
+    let pooled: Result<Setting, scim_connector::store::error::StoreError> = async {
+        use diesel_async::RunQueryDsl;
+        Ok(scim_connector::with_conn!(store, |c, _d| {
+            diesel::sql_query("SHOW plan_cache_mode")
+                .get_result(c)
+                .await?
+        }))
+    }
+    .await;
+    assert_eq!(pooled.unwrap().plan_cache_mode, "force_generic_plan");
+    let scim_connector::store::DbPool::Pg(pools) = &store.pool else {
+        panic!("a PostgreSQL store");
+    };
+    let shared = pools.shared().await.unwrap();
+    let setting: Setting = {
+        use diesel_async::RunQueryDsl;
+        let mut conn: &diesel_async::AsyncPgConnection = &shared;
+        diesel::sql_query("SHOW plan_cache_mode")
+            .get_result(&mut conn)
+            .await
+            .unwrap()
+    };
+    assert_eq!(setting.plan_cache_mode, "force_generic_plan");
+}
