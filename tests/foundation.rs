@@ -546,41 +546,56 @@ async fn migrations_run_up_down_up_on_both_backends() {
     }
 }
 
-/// Every PostgreSQL connection the service opens, pooled or the thread's shared read one,
-/// keeps the first plan of a prepared statement (`store::connect_pg`): a list page's
-/// `LIMIT`/`OFFSET` parameters otherwise had PostgreSQL plan every page again.
+/// An unfiltered page on PostgreSQL keeps one plan: its `LIMIT` and `OFFSET` are planned
+/// inside `live_order_page`, so the statement that reads the page's rows has no parameter
+/// whose value would make PostgreSQL plan it again on every page (it did, 899 times in 942).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_connections_keep_generic_plans() {
+async fn postgres_pages_keep_one_plan() {
     let Some(db) = TestDb::postgres().await else {
         return;
     };
-    let store = db.store().await;
-    #[derive(diesel::QueryableByName)]
-    struct Setting {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        plan_cache_mode: String,
+    // The test's own thread makes every request in turn, so its pages and the check below
+    // share its pool's one connection (prepared statements live in a session).
+    let app = TestApp::new(&db).await;
+    for i in 0..3 {
+        app.create_user(user(&format!("plan-{i}"))).await;
     }
-    let pooled: Result<Setting, scim_connector::store::error::StoreError> = async {
+    for start in [1, 2, 3, 1, 2, 3, 1, 2, 3, 1] {
+        let r = app
+            .req("GET", &format!("Users?startIndex={start}&count=1"), None)
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["totalResults"], 3);
+        assert_eq!(
+            r.body["Resources"][0]["userName"],
+            format!("plan-{}", start - 1)
+        );
+    }
+    #[derive(diesel::QueryableByName, Debug)]
+    struct Plans {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        generic_plans: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        custom_plans: i64,
+    }
+    let plans: Result<Vec<Plans>, scim_connector::store::error::StoreError> = async {
         use diesel_async::RunQueryDsl;
-        Ok(scim_connector::with_conn!(store, |c, _d| {
-            diesel::sql_query("SHOW plan_cache_mode")
-                .get_result(c)
-                .await?
+        Ok(scim_connector::with_conn!(app.store, |c, _d| {
+            diesel::sql_query(
+                "SELECT generic_plans, custom_plans FROM pg_prepared_statements \
+                 WHERE statement LIKE '%FROM live_order_page(%' \
+                 AND statement NOT LIKE '%pg_prepared_statements%'",
+            )
+            .load(c)
+            .await?
         }))
     }
     .await;
-    assert_eq!(pooled.unwrap().plan_cache_mode, "force_generic_plan");
-    let scim_connector::store::DbPool::Pg(pools) = &store.pool else {
-        panic!("a PostgreSQL store");
-    };
-    let shared = pools.shared().await.unwrap();
-    let setting: Setting = {
-        use diesel_async::RunQueryDsl;
-        let mut conn: &diesel_async::AsyncPgConnection = &shared;
-        diesel::sql_query("SHOW plan_cache_mode")
-            .get_result(&mut conn)
-            .await
-            .unwrap()
-    };
-    assert_eq!(setting.plan_cache_mode, "force_generic_plan");
+    let plans = plans.unwrap();
+    assert_eq!(plans.len(), 1, "one prepared page statement: {plans:?}");
+    // PostgreSQL makes five custom plans before it weighs the generic one.
+    assert!(
+        plans[0].generic_plans >= 5 && plans[0].custom_plans <= 5,
+        "the page's plan is reused: {plans:?}"
+    );
 }

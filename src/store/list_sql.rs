@@ -288,26 +288,26 @@ pub fn list_sql(
     if let (true, Page::Index { start, count }) = (deferred, &query.page) {
         match dialect {
             Dialect::Postgres => {
-                // The rows come out in the order of `live_order`'s index (a nested loop
-                // keeps its outer order), so ordering by its columns (`page_at`, `page_id`)
-                // needs no sort of the page's wide rows. `LIMIT` and `OFFSET` stay plain
-                // parameters, planned for each run's values: hidden from the planner
-                // (`LIMIT (SELECT $n)`), they gave one generic plan that saved the planning
-                // at 5,000 users but, assuming a tenth of the rows fetched, sorted a
-                // sequential scan of `live_order` at 100,000 (22 ms a page; `mixed` fell to
-                // 463/s in a full run).
+                // The page's keys come from `live_order_page` (migration 000010): its
+                // `LIMIT` and `OFFSET` are planned for their values inside the function,
+                // while this statement, which has none, keeps one generic plan. As its own
+                // parameters they had PostgreSQL plan the whole page again on every run (the
+                // generic plan, assuming a tenth of the rows fetched, was dearer; forced, it
+                // sorted a sequential scan of `live_order` at 100,000 users). The keys are
+                // sorted (100 narrow rows) before the probes, whose nested loop keeps that
+                // order, so ordering by them (`page_at`, `page_id`) sorts no wide row.
                 select(&mut page, &mut outermost)
                     .push("p.created_at AS page_at, p.id AS page_id, ")
                     .push(if with_groups { "t.*" } else { columns })
-                    .push(" FROM (SELECT o.created_at, o.id FROM live_order o WHERE o.tenant_id = ")
+                    .push(" FROM (SELECT f.created_at, f.id FROM live_order_page(")
                     .bind(Bind::Text(tenant.to_string()))
-                    .push(" AND o.kind = '")
+                    .push(", '")
                     .push(name)
-                    .push("' ORDER BY o.created_at, o.id LIMIT ")
+                    .push("', ")
                     .bind(Bind::Int(*count))
-                    .push(" OFFSET ")
+                    .push(", ")
                     .bind(Bind::Int(start - 1))
-                    .push(") p CROSS JOIN LATERAL (SELECT t.* FROM ")
+                    .push(") f ORDER BY f.created_at, f.id) p CROSS JOIN LATERAL (SELECT t.* FROM ")
                     .push(name)
                     .push(
                         " t WHERE t.id = p.id AND t.deleted_at IS NULL OFFSET 0) t \

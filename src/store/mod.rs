@@ -59,30 +59,6 @@ pub enum DbPool {
     Sqlite(SqlitePools),
 }
 
-/// Open a PostgreSQL connection for the service's queries: every one of its statements uses
-/// generic plans.
-///
-/// PostgreSQL plans a prepared statement afresh for its parameters (a custom plan) as long
-/// as the plan it would keep (the generic one) is estimated dearer. A list page's `LIMIT $n
-/// OFFSET $m` is an unknown 10% of the tenant in the generic estimate, against the real
-/// offset in a custom one, so every page was planned again: `pg_stat_statements` counted 899
-/// plans for 942 pages (28% of the page's time in PostgreSQL), and the `live_counts` sum
-/// beside it was planned 657 times in 942. The plans the service relies on do not depend on
-/// the values: lookups are by key, and a page probes its rows through `LATERAL … OFFSET 0`
-/// subqueries, a nested loop whatever the estimate (`list_sql`), so the first plan serves
-/// every execution. Forced generic plans: pages 1,022 and 946 → 1,137 and 1,117/s, `mixed`
-/// 3,394 and 3,687 → 3,887 and 4,094/s (docs/performance.md).
-pub async fn connect_pg(url: String) -> diesel::ConnectionResult<AsyncPgConnection> {
-    let mut conn = AsyncPgConnection::establish(&url).await?;
-    diesel_async::SimpleAsyncConnection::batch_execute(
-        &mut conn,
-        "SET plan_cache_mode = force_generic_plan",
-    )
-    .await
-    .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
-    Ok(conn)
-}
-
 /// PostgreSQL connection pools, one per thread that uses the store.
 ///
 /// A tokio-postgres connection is driven by a task on the runtime that opened it. actix-web
@@ -136,7 +112,6 @@ impl PgPools {
         }
         let mut config = ManagerConfig::<AsyncPgConnection>::default();
         config.recycling_method = RecyclingMethod::Fast;
-        config.custom_setup = Box::new(|url: &str| Box::pin(connect_pg(url.to_string())));
         let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
             self.inner.url.clone(),
             config,
@@ -167,7 +142,7 @@ impl PgPools {
         let slot = self.shared_slot()?.entry(thread).or_default().clone();
         let conn = slot
             .get_or_try_init(|| async {
-                connect_pg(self.inner.url.clone())
+                AsyncPgConnection::establish(&self.inner.url)
                     .await
                     .map(std::sync::Arc::new)
                     .map_err(StoreError::pool)

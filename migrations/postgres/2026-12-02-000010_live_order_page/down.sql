@@ -1,0 +1,1 @@
+DROP FUNCTION live_order_page(TEXT, TEXT, BIGINT, BIGINT);
