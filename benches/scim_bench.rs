@@ -65,6 +65,17 @@ struct Args {
     mix: Vec<u64>,
 }
 
+/// The kinds of request of `mixed`, in the order of `--mix`.
+const MIX_KINDS: [&str; 7] = [
+    "filter hit",
+    "filter miss, then create",
+    "GET by id",
+    "PATCH active",
+    "PUT",
+    "member add/remove",
+    "page of 100",
+];
+
 /// Results of one workload.
 struct Stats {
     name: &'static str,
@@ -759,14 +770,20 @@ async fn main() -> anyhow::Result<()> {
             .map_err(anyhow::Error::msg)?;
         let fresh = Arc::new(AtomicU64::new(users.max(m) + 1));
         let b = bench.clone();
+        // Each kind's latencies (µs), for the breakdown printed after the run.
+        let kinds: Arc<std::sync::Mutex<Vec<Vec<u32>>>> =
+            Arc::new(std::sync::Mutex::new(vec![Vec::new(); MIX_KINDS.len()]));
+        let by_kind = kinds.clone();
         report(
             run("mixed", c, n, pid, move |seq| {
                 let (b, g, fresh) = (b.clone(), gid.clone(), fresh.clone());
-                let bounds = bounds.clone();
+                let (bounds, kinds) = (bounds.clone(), kinds.clone());
                 async move {
                     let i = rand::random::<u64>() % users;
                     let draw = rand::random::<u64>() % 100;
-                    match bounds.iter().take_while(|b| **b <= draw).count() {
+                    let kind = bounds.iter().take_while(|b| **b <= draw).count();
+                    let t = Instant::now();
+                    let result = match kind {
                         0 => b.get_by_filter(i).await,
                         1 => {
                             b.filter_miss_then_create(fresh.fetch_add(1, Ordering::Relaxed))
@@ -783,11 +800,29 @@ async fn main() -> anyhow::Result<()> {
                             b.list_page(1 + i.min(users.saturating_sub(100)), users)
                                 .await
                         }
+                    };
+                    if result.is_ok()
+                        && let Ok(mut k) = kinds.lock()
+                    {
+                        k[kind.min(MIX_KINDS.len() - 1)]
+                            .push(t.elapsed().as_micros().min(u128::from(u32::MAX)) as u32);
                     }
+                    result
                 }
             })
             .await,
         );
+        if let Ok(mut k) = by_kind.lock() {
+            for (name, lat) in MIX_KINDS.iter().zip(k.iter_mut()) {
+                lat.sort_unstable();
+                println!(
+                    "    {name:<24} {:>6}  p50 {:>7.2} ms  p99 {:>7.2} ms",
+                    lat.len(),
+                    percentile(lat, 0.50),
+                    percentile(lat, 0.99)
+                );
+            }
+        }
     }
 
     if let Some(mb) = rss_mb(pid) {

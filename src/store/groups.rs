@@ -120,81 +120,149 @@ macro_rules! impl_membership_sql {
                 now: i64,
                 check: bool,
             ) -> Result<usize, StoreError> {
-                // One fixed text with every value bound, kept prepared: diesel never caches
-                // an `INSERT … ON CONFLICT`, so each add was parsed and planned again.
-                let add = |ids: &[String]| -> Vec<Sql> {
-                    ids.iter()
-                        .map(|u| {
-                            let mut sql = Sql::new($dialect);
-                            sql.push(
-                                "INSERT INTO memberships (group_id, user_id, tenant_id, \
-                                 created_at) VALUES (",
-                            )
-                            .bind(Bind::Text(group.to_string()))
-                            .push(", ")
-                            .bind(Bind::Text(u.clone()))
-                            .push(", ")
-                            .bind(Bind::Text(tenant.to_string()))
-                            .push(", ")
-                            .bind(Bind::Int(now))
-                            .push(") ON CONFLICT DO NOTHING");
-                            sql
-                        })
-                        .collect()
-                };
-                let mut changed = 0;
-                match change {
-                    MemberChange::Add(ids) => {
-                        let ids = id_strings(ids);
-                        if check {
-                            self.check_members(tenant, &ids).await?;
-                        }
-                        for sql in add(&ids) {
-                            changed += sql.query(true).execute(self).await?;
-                        }
-                    }
-                    MemberChange::Remove(ids) => {
-                        let ids = id_strings(ids);
-                        for chunk in ids.chunks(CHUNK) {
-                            changed += diesel::delete(
-                                memberships::table
-                                    .filter(memberships::group_id.eq(group))
-                                    .filter(memberships::user_id.eq_any(chunk)),
-                            )
-                            .execute(self)
-                            .await?;
-                        }
-                    }
-                    MemberChange::RemoveAll => {
-                        changed += diesel::delete(
-                            memberships::table.filter(memberships::group_id.eq(group)),
-                        )
-                        .execute(self)
-                        .await?;
-                    }
-                    MemberChange::Replace(ids) => {
-                        let ids = id_strings(ids);
-                        if check {
-                            self.check_members(tenant, &ids).await?;
-                        }
-                        // The delta is computed by the database: drop who is not in the new set,
-                        // insert who is missing (existing rows are a no-op).
-                        changed += diesel::delete(
-                            memberships::table
-                                .filter(memberships::group_id.eq(group))
-                                .filter(memberships::user_id.ne_all(&ids)),
-                        )
-                        .execute(self)
-                        .await?;
-                        for sql in add(&ids) {
-                            changed += sql.query(true).execute(self).await?;
+                if check && let MemberChange::Add(ids) | MemberChange::Replace(ids) = change {
+                    self.check_members(tenant, &id_strings(ids)).await?;
+                }
+                let steps = change_steps($dialect, tenant, group, change, now);
+                Ok(self.run_steps(group, steps).await?.iter().sum())
+            }
+        }
+
+        impl StepRunner for $conn {
+            async fn run_steps(
+                &mut self,
+                group: &str,
+                steps: Vec<Step>,
+            ) -> Result<Vec<usize>, StoreError> {
+                let mut counts = Vec::with_capacity(steps.len());
+                let mut fixed: Vec<Sql> = Vec::new();
+                for step in steps {
+                    match step {
+                        // A run of fixed statements goes out together where it can.
+                        Step::Sql(sql) => fixed.push(sql),
+                        Step::KeepOnly(ids) => {
+                            counts.extend(self.run_fixed(std::mem::take(&mut fixed)).await?);
+                            // `<> ALL` of one array on PostgreSQL: no bound on the set's size.
+                            counts.push(
+                                diesel::delete(
+                                    memberships::table
+                                        .filter(memberships::group_id.eq(group))
+                                        .filter(memberships::user_id.ne_all(&ids)),
+                                )
+                                .execute(self)
+                                .await?,
+                            );
                         }
                     }
                 }
-                Ok(changed)
+                counts.extend(self.run_fixed(fixed).await?);
+                Ok(counts)
             }
         }
     };
+}
+
+/// Fixed statements run in order, with the rows each changed.
+pub trait RunFixed {
+    /// On PostgreSQL sent together, one round trip for all (diesel-async pipelines the
+    /// queries of futures polled together: each takes the statement cache's lock in turn, so
+    /// they are sent, and run, in the order given); on SQLite one after another.
+    fn run_fixed(
+        &mut self,
+        sqls: Vec<Sql>,
+    ) -> impl Future<Output = Result<Vec<usize>, StoreError>> + Send;
+}
+
+impl RunFixed for AsyncPgConnection {
+    async fn run_fixed(&mut self, sqls: Vec<Sql>) -> Result<Vec<usize>, StoreError> {
+        let shared: &AsyncPgConnection = self;
+        let counts = futures_util::future::try_join_all(sqls.into_iter().map(|sql| async move {
+            let mut c = shared;
+            sql.query(true).execute(&mut c).await
+        }))
+        .await?;
+        Ok(counts)
+    }
+}
+
+impl RunFixed for SqliteConn {
+    async fn run_fixed(&mut self, sqls: Vec<Sql>) -> Result<Vec<usize>, StoreError> {
+        let mut counts = Vec::with_capacity(sqls.len());
+        for sql in sqls {
+            counts.push(sql.query(true).execute(self).await?);
+        }
+        Ok(counts)
+    }
+}
+
+/// One statement of a membership change.
+pub enum Step {
+    /// A statement of fixed text (kept prepared), run with the ones around it.
+    Sql(Sql),
+    /// Drop every member but these (a `Replace`), run alone.
+    KeepOnly(Vec<String>),
+}
+
+/// Run a change's statements (see [`RunFixed`]).
+pub trait StepRunner {
+    /// The rows each step inserted or deleted.
+    fn run_steps(
+        &mut self,
+        group: &str,
+        steps: Vec<Step>,
+    ) -> impl Future<Output = Result<Vec<usize>, StoreError>> + Send;
+}
+
+/// The statements of one membership delta, O(k) in the ids named whatever the group size:
+/// one `INSERT … ON CONFLICT DO NOTHING` per id added, one `DELETE` per id removed (fixed
+/// texts with every value bound, kept prepared: diesel never caches an `INSERT … ON
+/// CONFLICT`, nor a `DELETE`), the whole group's rows for `RemoveAll`, and for `Replace`
+/// the rows not in the new set, then the adds (the database computes the delta; existing
+/// rows are a no-op).
+pub fn change_steps(
+    dialect: Dialect,
+    tenant: &str,
+    group: &str,
+    change: &MemberChange,
+    now: i64,
+) -> Vec<Step> {
+    let add =
+        |ids: &[String]| -> Vec<Step> {
+            ids.iter()
+            .map(|u| {
+            let mut sql = Sql::new(dialect);
+            sql.push("INSERT INTO memberships (group_id, user_id, tenant_id, created_at) VALUES (")
+                .bind(Bind::Text(group.to_string()))
+                .push(", ")
+                .bind(Bind::Text(u.clone()))
+                .push(", ")
+                .bind(Bind::Text(tenant.to_string()))
+                .push(", ")
+                .bind(Bind::Int(now))
+                .push(") ON CONFLICT DO NOTHING");
+            Step::Sql(sql)
+        })
+            .collect()
+        };
+    let remove = |id: Option<&String>| {
+        let mut sql = Sql::new(dialect);
+        sql.push("DELETE FROM memberships WHERE group_id = ")
+            .bind(Bind::Text(group.to_string()));
+        if let Some(id) = id {
+            sql.push(" AND user_id = ").bind(Bind::Text(id.clone()));
+        }
+        Step::Sql(sql)
+    };
+    match change {
+        MemberChange::Add(ids) => add(&id_strings(ids)),
+        MemberChange::Remove(ids) => id_strings(ids).iter().map(|id| remove(Some(id))).collect(),
+        MemberChange::RemoveAll => vec![remove(None)],
+        MemberChange::Replace(ids) => {
+            let ids = id_strings(ids);
+            let adds = add(&ids);
+            std::iter::once(Step::KeepOnly(ids)).chain(adds).collect()
+        }
+    }
 }
 
 impl_membership_sql!(AsyncPgConnection, Dialect::Postgres);

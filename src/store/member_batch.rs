@@ -24,9 +24,10 @@ use crate::scim::error::ScimError;
 use crate::store::Store;
 use crate::store::accounts::{MAX_ATTEMPTS, backoff};
 use crate::store::error::StoreError;
-use crate::store::events::EventWriter;
-use crate::store::groups::{MembershipSql, id_strings};
+use crate::store::events::{EventWriter, insert_event_sql};
+use crate::store::groups::{MembershipSql, Step, StepRunner, change_steps, id_strings};
 use crate::store::list_sql::of_tenant;
+use crate::store::models::NewSyncEvent;
 use crate::store::raw_query::{Bind, Sql};
 use crate::store::schema::groups;
 use crate::with_tx;
@@ -167,10 +168,15 @@ impl Store {
                     .collect()
             };
             let found = c.live_users(tenant, &named).await?;
+            // Every statement of the valid changes, and each change's event, in request
+            // order, run together: on PostgreSQL one round trip for the whole batch where
+            // two per request kept the group row locked through as many.
             let mut results = Vec::with_capacity(batch.len());
-            let mut changing = 0i64;
+            let mut steps = Vec::new();
+            // The request each step's rows count for (`None`: an event).
+            let mut owners = Vec::new();
             let mut last_ok: Option<&SyncEvent> = None;
-            for p in batch {
+            for (i, p) in batch.iter().enumerate() {
                 let missing: Vec<String> = p
                     .changes
                     .iter()
@@ -187,21 +193,32 @@ impl Store {
                     )))));
                     continue;
                 }
-                let mut rows = 0;
                 for change in &p.changes {
-                    rows += c.apply_change(tenant, group, change, now, false).await?;
+                    for step in change_steps(_d, tenant, group, change, now) {
+                        steps.push(step);
+                        owners.push(Some(i));
+                    }
                 }
-                if rows > 0 {
-                    changing += 1;
-                }
-                c.write_event(&p.event).await?;
+                steps.push(Step::Sql(insert_event_sql(
+                    _d,
+                    &NewSyncEvent::from_event(&p.event),
+                )));
+                owners.push(None);
                 last_ok = Some(&p.event);
                 results.push(Ok(()));
             }
+            let counts = c.run_steps(group, steps).await?;
+            let mut changed = vec![false; batch.len()];
+            for (owner, n) in owners.into_iter().zip(counts) {
+                if let Some(i) = owner {
+                    changed[i] |= n > 0;
+                }
+            }
+            let changing = changed.iter().filter(|c| **c).count() as i64;
             if let Some(event) = last_ok {
                 if changing > 0 {
-                    // The event rows went in first: the group row is locked only from
-                    // here to COMMIT.
+                    // The membership and event rows went in first: the group row is
+                    // locked only from here to COMMIT.
                     // Fixed text, kept prepared (diesel never caches an `UPDATE`).
                     let mut sql = Sql::new(_d);
                     sql.push("UPDATE groups SET version = version + ")

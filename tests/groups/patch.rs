@@ -447,3 +447,60 @@ on_both!(
         );
     }
 );
+
+on_both!(
+    membership_changes_of_one_group_apply_in_arrival_order,
+    async |app: TestApp| {
+        // Changes queued together for one group share a batch (on PostgreSQL its statements
+        // go out together): they still apply in the order they arrived. A removal then an
+        // add of one user leaves the user in; an add then a removal leaves the other out.
+        use scim_connector::domain::account::MemberChange;
+        use scim_connector::domain::directory::Directory;
+        use scim_connector::domain::ids::{AccountId, GroupId};
+        use scim_connector::domain::sync::{Action, RequestCtx, SyncEvent};
+        let ids = users(&app, "ord", 2).await;
+        let gid = create_group(&app, group("Ordered", &[&ids[0]])).await;
+        let group_id = GroupId::parse(&gid).expect("group id");
+        let (x, y) = (
+            AccountId::parse(&ids[0]).expect("id"),
+            AccountId::parse(&ids[1]).expect("id"),
+        );
+        let ctx = RequestCtx {
+            tenant: app.tenant,
+            client: None,
+            method: "PATCH".into(),
+            path: format!("/scim/v2/Groups/{gid}"),
+            started: std::time::Instant::now(),
+            gate: None,
+        };
+        let changes = [
+            MemberChange::Remove(vec![x]),
+            MemberChange::Add(vec![x]),
+            MemberChange::Add(vec![y]),
+            MemberChange::Remove(vec![y]),
+        ];
+        let results = join_all(changes.into_iter().map(|change| {
+            let event = SyncEvent::ok(
+                &ctx,
+                chrono::Utc::now(),
+                "Group",
+                Some(gid.clone()),
+                Action::MembershipChange,
+                204,
+                Vec::new(),
+            );
+            app.store.change_members(
+                app.tenant,
+                group_id,
+                vec![change],
+                event,
+                chrono::Utc::now(),
+            )
+        }))
+        .await;
+        for r in results {
+            r.expect("each change applies");
+        }
+        assert_eq!(member_ids(&app, &gid).await, [ids[0].as_str()]);
+    }
+);
