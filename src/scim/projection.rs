@@ -389,7 +389,7 @@ impl Projection {
             if n > 0 {
                 out.push(b',');
             }
-            let _ = serde_json::to_writer(&mut *out, key.as_ref());
+            write_key(out, key.as_ref());
             out.push(b':');
             match range {
                 Some(r) => out.extend_from_slice(&buf[r.clone()]),
@@ -424,7 +424,7 @@ impl Projection {
         for (key, raw) in members {
             let at = buf.len();
             buf.push(if at == start { b'{' } else { b',' });
-            let _ = serde_json::to_writer(&mut *buf, key.as_ref());
+            write_key(buf, &key);
             buf.push(b':');
             if !self.write_attr(buf, Piece::Raw(Cow::Borrowed(raw)), lookup(&key)) {
                 buf.truncate(at);
@@ -474,6 +474,18 @@ impl Projection {
             }
         }
         true
+    }
+}
+
+/// Append a member name as a JSON string: copied between quotes when nothing in it needs
+/// escaping (attribute names and schema URNs), else escaped by `serde_json`.
+fn write_key(out: &mut Vec<u8>, key: &str) {
+    if key.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(key.as_bytes());
+        out.push(b'"');
+    } else {
+        let _ = serde_json::to_writer(&mut *out, key);
     }
 }
 
@@ -663,6 +675,28 @@ fn fix_schema_list(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn member_names_are_written_as_serde_json_writes_them() {
+        for key in [
+            "userName",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+            "quote\"d",
+            "back\\slash",
+            "tab\there",
+            "caf\u{e9}",
+            "del\u{7f}",
+            "",
+        ] {
+            let mut ours = Vec::new();
+            write_key(&mut ours, key);
+            assert_eq!(
+                String::from_utf8(ours).unwrap(),
+                serde_json::to_string(key).unwrap(),
+                "{key:?}"
+            );
+        }
+    }
     use crate::scim::registry::{ENTERPRISE_SCHEMA, GROUP_SCHEMA, OPERATOR_SCHEMA, USER_SCHEMA};
     use serde_json::json;
 

@@ -133,7 +133,13 @@ impl AttributeDef {
 
 /// Find an attribute by name, case-insensitively (RFC 7643 2.1: names are case insensitive).
 pub fn find<'a>(attrs: &'a [AttributeDef], name: &str) -> Option<&'a AttributeDef> {
-    attrs.iter().find(|a| a.name.eq_ignore_ascii_case(name))
+    // Names are case-insensitive (RFC 7643 2.1), but stored documents and most requests
+    // spell them as the schema does: an exact match first is a byte comparison, where the
+    // case-insensitive one compared every name of the schema (a fifth of writing a page).
+    attrs
+        .iter()
+        .find(|a| a.name == name)
+        .or_else(|| attrs.iter().find(|a| a.name.eq_ignore_ascii_case(name)))
 }
 
 /// A schema document (RFC 7643 7).
