@@ -296,6 +296,10 @@ pub enum Piece<'a> {
     Raw(Cow<'a, RawValue>),
     /// A value computed for the answer (`id`, `meta`, ...).
     Value(Value),
+    /// An object as its members' text (`scim::raw::members`), e.g. an extension whose
+    /// members were split to set one: written member by member without being joined into
+    /// text and split again.
+    Object(crate::scim::raw::Members<'a>),
 }
 
 impl Piece<'_> {
@@ -303,6 +307,10 @@ impl Piece<'_> {
         match self {
             Piece::Raw(raw) => serde_json::from_str(raw.get()).unwrap_or(Value::Null),
             Piece::Value(v) => v,
+            Piece::Object(members) => {
+                serde_json::from_str(crate::scim::raw::object(&members).get())
+                    .unwrap_or(Value::Null)
+            }
         }
     }
 }
@@ -352,6 +360,7 @@ impl Projection {
                         Some(members) => self.write_members(&mut buf, members, lookup),
                         None => false,
                     },
+                    Piece::Object(members) => self.write_members(&mut buf, members, lookup),
                     Piece::Value(Value::Object(mut obj)) => {
                         self.filter_object(&mut obj, lookup);
                         if !obj.is_empty() {
@@ -461,7 +470,7 @@ impl Projection {
                 }
                 true
             }
-            (Piece::Value(_), _) => false,
+            (Piece::Value(_) | Piece::Object(_), _) => false,
         };
         match piece {
             Piece::Raw(raw) if whole => buf.extend_from_slice(raw.get().as_bytes()),

@@ -410,8 +410,11 @@ impl Store {
             with_read_conn!(self, read, point, |c, _d| {
                 let loaded: Vec<Gated<Maybe<GroupRow>>> = page.query(prepared).load(c).await?;
                 let gate_row = <[_]>::first(&loaded).map(|r| r.gate.clone());
+                let carried = <[_]>::first(&loaded).and_then(|r| r.total);
                 let rows: Vec<GroupRow> = loaded.into_iter().filter_map(|r| r.row.0).collect();
                 let total = match count {
+                    // An unfiltered page's rows carry the total.
+                    Some(_) if carried.is_some() => carried,
                     // A short page already tells the total: no COUNT round trip (the common
                     // `filter=userName eq "…"&startIndex=1&count=100` lookup of Okta and Entra).
                     Some(_) if let Some(n) = total_from_page(&query.page, rows.len()) => Some(n),

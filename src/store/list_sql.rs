@@ -160,7 +160,7 @@ pub fn user_with_groups_sql(
     gate: Option<&AuthGate>,
 ) -> Sql {
     let mut sql = Sql::new(dialect);
-    select(&mut sql, &mut Some(gate))
+    select(&mut sql, &mut Some(Outer { gate, total: None }))
         .push(columns)
         .push(", ")
         .push(groups_of_row(dialect))
@@ -183,7 +183,7 @@ pub fn row_by_id_sql(
 ) -> Sql {
     let name = table_name(table);
     let mut sql = Sql::new(dialect);
-    select(&mut sql, &mut Some(gate))
+    select(&mut sql, &mut Some(Outer { gate, total: None }))
         .push(columns)
         .push(" FROM ")
         .push(name)
@@ -199,13 +199,25 @@ pub fn of_tenant<R>(row: Option<R>, tenant: &str, tenant_of: impl Fn(&R) -> &str
     row.filter(|r| tenant_of(r) == tenant)
 }
 
-/// `SELECT `, and for the statement's outermost select (the first call) the token check's
-/// column ([`push_gate_column`]) first in its list.
-fn select<'s>(sql: &'s mut Sql, outermost: &mut Option<Option<&AuthGate>>) -> &'s mut Sql {
+/// What the outermost select of a list statement carries besides its rows.
+struct Outer<'g> {
+    /// The token check's column ([`push_gate_column`]).
+    gate: Option<&'g AuthGate>,
+    /// The list's total, as a column `page_total` (an unfiltered page: the `live_counts`
+    /// sum rides in the page's statement instead of a second round trip).
+    total: Option<Sql>,
+}
+
+/// `SELECT `, and for the statement's outermost select (the first call) the columns it
+/// carries ([`Outer`]) first in its list.
+fn select<'s>(sql: &'s mut Sql, outermost: &mut Option<Outer<'_>>) -> &'s mut Sql {
     sql.push("SELECT ");
-    if let Some(gate) = outermost.take() {
-        push_gate_column(sql, gate);
+    if let Some(outer) = outermost.take() {
+        push_gate_column(sql, outer.gate);
         sql.push(", ");
+        if let Some(total) = outer.total {
+            sql.push("(").push_sql(total).push(") AS page_total, ");
+        }
     }
     sql
 }
@@ -231,7 +243,9 @@ fn table_name(table: Table) -> &'static str {
     }
 }
 
-/// Build the page query and (for index paging) the count query for a list; `with_groups`
+/// Build the page query and (for index paging) the count query for a list (an unfiltered
+/// page's rows carry the total as `page_total`, read by `Gated`: the count query is then run
+/// only for a page that came back empty); `with_groups`
 /// (users only) adds each row's groups as `groups_json`, computed for the page's rows only.
 /// Page rows are [`Gated`](crate::store::models::Gated): they carry `gate`'s token check.
 /// `columns` is the outermost select list of the row (`t.*`, or the columns a row type
@@ -277,7 +291,11 @@ pub fn list_sql(
     // (`models::Maybe` reads that row as no row).
     let miss_carries =
         gate.is_some() && is_unique_lookup(query) && matches!(query.page, Page::Index { .. });
-    let mut outermost = if miss_carries { None } else { Some(gate) };
+    let carries_total = deferred && matches!(query.page, Page::Index { .. });
+    let mut outermost = (!miss_carries).then(|| Outer {
+        gate,
+        total: carries_total.then(|| live_count_sql(dialect, table, tenant)),
+    });
     if with_groups {
         select(&mut page, &mut outermost)
             .push(columns)

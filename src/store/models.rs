@@ -191,16 +191,46 @@ macro_rules! row_with_text_column {
 row_with_text_column!(WithGroups, groups_json, "groups_json");
 
 /// A row of a read that carries the request's token check as one more column
-/// (`store::admin::push_gate_column`).
+/// (`store::admin::push_gate_column`), and, for an unfiltered page, the list's total
+/// (`page_total`, `list_sql::list_sql`).
 #[derive(Debug)]
 pub struct Gated<R> {
     /// The row itself.
     pub row: R,
     /// The packed client row (NULL: no such client, or no check carried).
     pub gate: Option<String>,
+    /// The list's total, when the statement carries it.
+    pub total: Option<i64>,
 }
 
-row_with_text_column!(Gated, gate, crate::store::admin::GATE_COLUMN);
+impl<R, DB> diesel::deserialize::QueryableByName<DB> for Gated<R>
+where
+    DB: diesel::backend::Backend,
+    R: diesel::deserialize::QueryableByName<DB>,
+    Option<String>:
+        diesel::deserialize::FromSql<diesel::sql_types::Nullable<diesel::sql_types::Text>, DB>,
+    Option<i64>:
+        diesel::deserialize::FromSql<diesel::sql_types::Nullable<diesel::sql_types::BigInt>, DB>,
+{
+    fn build<'a>(row: &impl diesel::row::NamedRow<'a, DB>) -> diesel::deserialize::Result<Self> {
+        let gate = diesel::row::NamedRow::get::<
+            diesel::sql_types::Nullable<diesel::sql_types::Text>,
+            Option<String>,
+        >(row, crate::store::admin::GATE_COLUMN)?;
+        let total = match diesel::row::RowIndex::<&str>::idx(row, "page_total") {
+            Some(_) => diesel::row::NamedRow::get::<
+                diesel::sql_types::Nullable<diesel::sql_types::BigInt>,
+                Option<i64>,
+            >(row, "page_total")?,
+            None => None,
+        };
+        Ok(Gated {
+            row: R::build(row)?,
+            gate,
+            total,
+        })
+    }
+}
 
 /// A row that may be absent: the one row of a point lookup's statement that found nothing
 /// still carries the token check (`list_sql::list_sql`), its own columns NULL (no `id`).

@@ -156,6 +156,9 @@ pub fn write(
         Vec::new()
     });
     let id = rec.id.to_string();
+    // The operator extension's readOnly `status` comes from the row.
+    let status =
+        serde_json::value::to_raw_value(&rec.status).unwrap_or_else(|_| RawValue::NULL.to_owned());
     let mut pieces: Vec<(Cow<'_, str>, Piece<'_>)> = Vec::with_capacity(entries.len() + 5);
     let mut schemas = vec![Value::from(USER_SCHEMA)];
     if entries.iter().any(|(k, _)| k == ENTERPRISE_SCHEMA) {
@@ -187,19 +190,13 @@ pub fn write(
             Piece::Value(groups(rec, base_url)),
         );
     }
-    // The operator extension as stored, its readOnly `status` from the row (in place, as
-    // `Map::insert` would put it, or last).
-    let status =
-        serde_json::value::to_raw_value(&rec.status).unwrap_or_else(|_| RawValue::NULL.to_owned());
+    // The operator extension as stored, its `status` from the row (in place, as
+    // `Map::insert` would put it, or last), handed over as members (split once).
     match ext.iter_mut().find(|(k, _)| k == "status") {
         Some(slot) => slot.1 = &status,
         None => ext.push(("status".into(), &status)),
     }
-    put(
-        &mut pieces,
-        OPERATOR_SCHEMA.into(),
-        Piece::Raw(Cow::Owned(raw::object(&ext))),
-    );
+    put(&mut pieces, OPERATOR_SCHEMA.into(), Piece::Object(ext));
     let meta = Meta {
         resource_type: "User",
         created: rec.created_at,
