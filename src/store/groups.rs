@@ -27,7 +27,7 @@ use crate::store::{Analyzed, Dialect, SqliteConn, Store};
 use crate::{with_conn, with_read_conn, with_tx};
 
 /// Ids per `IN (...)` list (SQLite allows 32,766 parameters per statement).
-pub(super) const CHUNK: usize = 5000;
+const CHUNK: usize = 5000;
 
 /// Membership statements on a connection of either backend (inside a write transaction).
 pub trait MembershipSql {
