@@ -599,3 +599,87 @@ async fn postgres_pages_keep_one_plan() {
         "the page's plan is reused: {plans:?}"
     );
 }
+
+/// A page at any `startIndex` on PostgreSQL starts at the right row when the skip crosses
+/// `live_order`'s chunks: `live_order_page` finds the start's chunk from the per-chunk
+/// counts and skips inside it. The test's sequence steps by 300, so a chunk of 1,024
+/// numbers holds three or four entries and twenty users span several; deletions leave
+/// chunks short, and users created after them land in later chunks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_pages_skip_through_chunks() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    let app = TestApp::new(&db).await;
+    let sql = |q: &'static str| {
+        let store = app.store.clone();
+        async move {
+            let r: Result<usize, scim_connector::store::error::StoreError> = async {
+                use diesel_async::RunQueryDsl;
+                Ok(scim_connector::with_conn!(store, |c, _d| {
+                    diesel::sql_query(q).execute(c).await?
+                }))
+            }
+            .await;
+            r.unwrap()
+        }
+    };
+    sql("ALTER SEQUENCE live_order_seq INCREMENT BY 300").await;
+    let mut live = Vec::new();
+    for i in 0..20 {
+        live.push((
+            format!("chunk-{i:02}"),
+            app.create_user(user(&format!("chunk-{i:02}"))).await,
+        ));
+    }
+    for gone in [15, 9, 2] {
+        let (_, id) = live.remove(gone);
+        let r = app.req("DELETE", &format!("Users/{id}"), None).await;
+        assert_eq!(r.status, 204, "{}", r.body);
+    }
+    for i in 20..23 {
+        live.push((
+            format!("chunk-{i:02}"),
+            app.create_user(user(&format!("chunk-{i:02}"))).await,
+        ));
+    }
+    #[derive(diesel::QueryableByName, Debug)]
+    struct Chunks {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let chunks: Result<Vec<Chunks>, scim_connector::store::error::StoreError> = async {
+        use diesel_async::RunQueryDsl;
+        Ok(scim_connector::with_conn!(app.store, |c, _d| {
+            diesel::sql_query(
+                "SELECT COUNT(DISTINCT chunk) AS n FROM live_chunks WHERE kind = 'users'",
+            )
+            .load(c)
+            .await?
+        }))
+    }
+    .await;
+    let chunks = chunks.unwrap();
+    assert!(
+        chunks[0].n >= 5,
+        "the users span several chunks: {chunks:?}"
+    );
+    let names: Vec<&str> = live.iter().map(|(n, _)| n.as_str()).collect();
+    for start in 1..=names.len() + 1 {
+        let r = app
+            .req(
+                "GET",
+                &format!("Users?startIndex={start}&count=3&attributes=userName"),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["totalResults"], names.len(), "{}", r.body);
+        let got: Vec<&str> = r.body["Resources"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|u| u["userName"].as_str()).collect())
+            .unwrap_or_default();
+        let want = &names[(start - 1).min(names.len())..(start + 2).min(names.len())];
+        assert_eq!(got, want, "startIndex {start}");
+    }
+}

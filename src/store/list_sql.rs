@@ -275,7 +275,8 @@ pub fn list_sql(
     // walking the creation-order index under ORDER BY ... LIMIT when statistics are stale.
     let fenced = dialect == Dialect::Postgres && query.filter != Query::Const(true);
     // An unfiltered page in creation order is a deferred join: on PostgreSQL the page's ids
-    // come from `live_order` alone, the live rows' keys in creation order kept by triggers (an
+    // come from `live_order` alone, the live rows' keys in the order they became live (their
+    // creation order, a restored row last) kept by triggers (an
     // index-only scan that skips `startIndex - 1` entries without reading any row: the
     // creation-order index of `users` would visit the heap page of every entry a PATCH
     // touched since the last VACUUM to check its visibility), then only the page's rows are
@@ -306,18 +307,20 @@ pub fn list_sql(
     if let (true, Page::Index { start, count }) = (deferred, &query.page) {
         match dialect {
             Dialect::Postgres => {
-                // The page's keys come from `live_order_page` (migration 000010): its
-                // `LIMIT` and `OFFSET` are planned for their values inside the function,
-                // while this statement, which has none, keeps one generic plan. As its own
-                // parameters they had PostgreSQL plan the whole page again on every run (the
-                // generic plan, assuming a tenth of the rows fetched, was dearer; forced, it
-                // sorted a sequential scan of `live_order` at 100,000 users). The keys are
-                // sorted (100 narrow rows) before the probes, whose nested loop keeps that
-                // order, so ordering by them (`page_at`, `page_id`) sorts no wide row.
+                // The page's keys come from `live_order_page` (migrations 000010, 000011):
+                // it finds the start's chunk of `live_order` from per-chunk counts and skips
+                // inside it, its `LIMIT` and `OFFSET` planned for their values inside the
+                // function, while this statement, which has none, keeps one generic plan. As
+                // its own parameters they had PostgreSQL plan the whole page again on every
+                // run (the generic plan, assuming a tenth of the rows fetched, was dearer;
+                // forced, it sorted a sequential scan of `live_order` at 100,000 users). The
+                // keys, in the order rows became live (`seq`), are sorted (100 narrow rows)
+                // before the probes, whose nested loop keeps that order, so ordering by them
+                // (`page_at`) sorts no wide row.
                 select(&mut page, &mut outermost)
-                    .push("p.created_at AS page_at, p.id AS page_id, ")
+                    .push("p.seq AS page_at, ")
                     .push(if with_groups { "t.*" } else { columns })
-                    .push(" FROM (SELECT f.created_at, f.id FROM live_order_page(")
+                    .push(" FROM (SELECT f.seq, f.id FROM live_order_page(")
                     .bind(Bind::Text(tenant.to_string()))
                     .push(", '")
                     .push(name)
@@ -325,14 +328,14 @@ pub fn list_sql(
                     .bind(Bind::Int(*count))
                     .push(", ")
                     .bind(Bind::Int(start - 1))
-                    .push(") f ORDER BY f.created_at, f.id) p CROSS JOIN LATERAL (SELECT t.* FROM ")
+                    .push(") f ORDER BY f.seq) p CROSS JOIN LATERAL (SELECT t.* FROM ")
                     .push(name)
                     .push(
                         " t WHERE t.id = p.id AND t.deleted_at IS NULL OFFSET 0) t \
-                           ORDER BY p.created_at, p.id",
+                           ORDER BY p.seq",
                     );
                 if with_groups {
-                    page.push(") t ORDER BY t.page_at, t.page_id");
+                    page.push(") t ORDER BY t.page_at");
                 }
                 return (page, Some(live_count_sql(dialect, table, tenant)));
             }

@@ -512,10 +512,10 @@ impl Store {
 /// as much as a second of requests, so it waits ten minutes between two, and its growth does
 /// not cut that short (the third column: a young log doubles every few seconds, and its
 /// `ANALYZE` on each doubling was 6% of PostgreSQL's time in a 10-second `mixed` run).
-/// `live_counts` (a few rows per tenant, updated by every create and delete) and
-/// `live_order` (whose pages must be all-visible for a page's skip to read its index alone)
-/// are there for `VACUUM`.
-const ANALYZED_TABLES: [(&str, i32, bool); 7] = [
+/// `live_counts` and `live_chunks` (a few rows per tenant, updated by every create and
+/// delete) and `live_order` (whose pages must be all-visible for a page's skip to read its
+/// index alone) are there for `VACUUM`.
+const ANALYZED_TABLES: [(&str, i32, bool); 8] = [
     ("users", 60, true),
     ("groups", 60, true),
     ("memberships", 60, true),
@@ -523,6 +523,7 @@ const ANALYZED_TABLES: [(&str, i32, bool); 7] = [
     ("sync_events", 600, false),
     ("live_counts", 60, true),
     ("live_order", 60, true),
+    ("live_chunks", 60, true),
 ];
 
 /// A table of [`ANALYZED_TABLES`], for [`Store::note_inserted`].
