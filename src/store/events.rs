@@ -52,6 +52,12 @@ fn push_last_sync(sql: &mut Sql, e: &SyncEvent, now: i64) -> bool {
     true
 }
 
+/// The `UPDATE` of the event's resource's last-sync columns, if the event sets any.
+pub fn last_sync_sql(dialect: Dialect, e: &SyncEvent, now: i64) -> Option<Sql> {
+    let mut sql = Sql::new(dialect);
+    push_last_sync(&mut sql, e, now).then_some(sql)
+}
+
 /// On PostgreSQL, an event and its resource's last-sync columns (a write that changed
 /// nothing, such as a PATCH setting `active` to what it is) in one statement, `WITH event AS
 /// (INSERT INTO sync_events …) UPDATE … SET last_sync_…`: one round trip and one commit,
@@ -85,8 +91,7 @@ macro_rules! impl_event_writer {
             }
 
             async fn write_last_sync(&mut self, e: &SyncEvent, now: i64) -> Result<(), StoreError> {
-                let mut sql = Sql::new($dialect);
-                if push_last_sync(&mut sql, e, now) {
+                if let Some(sql) = last_sync_sql($dialect, e, now) {
                     sql.query(true).execute(self).await?;
                 }
                 Ok(())

@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Mutex;
 
 use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use tokio::sync::oneshot;
 
 use crate::domain::account::MemberChange;
@@ -21,15 +21,15 @@ use crate::domain::error::DomainError;
 use crate::domain::ids::{GroupId, TenantId};
 use crate::domain::sync::SyncEvent;
 use crate::scim::error::ScimError;
-use crate::store::Store;
 use crate::store::accounts::{MAX_ATTEMPTS, backoff};
 use crate::store::error::StoreError;
-use crate::store::events::{EventWriter, insert_event_sql};
+use crate::store::events::{insert_event_sql, last_sync_sql};
 use crate::store::groups::{MembershipSql, Step, StepRunner, change_steps, id_strings};
 use crate::store::list_sql::of_tenant;
 use crate::store::models::NewSyncEvent;
 use crate::store::raw_query::{Bind, Sql};
-use crate::store::schema::groups;
+use crate::store::schema::{groups, users};
+use crate::store::{DbPool, Dialect, PgPools, Store};
 use crate::with_tx;
 
 /// Most changes applied in one transaction.
@@ -139,6 +139,10 @@ impl Store {
         batch: &[Pending],
     ) -> Result<Vec<Result<(), DomainError>>, StoreError> {
         let now = batch.iter().map(|p| p.now).max().unwrap_or_default();
+        let named = named_ids(batch);
+        if let DbPool::Pg(pool) = &self.pool {
+            return apply_batch_pg(pool, tenant, group, batch, &named, now).await;
+        }
         with_tx!(self, |c, _d| {
             // By primary key, the tenant compared on the row (`user_with_groups_sql`).
             let live: Option<(i64, String)> = groups::table
@@ -148,96 +152,247 @@ impl Store {
                 .first(c)
                 .await
                 .optional()?;
-            let live = of_tenant(live, tenant, |r| &r.1);
-            if live.is_none() {
-                return Ok(batch
-                    .iter()
-                    .map(|_| Err(DomainError::NotFound(format!("Group {group}"))))
-                    .collect());
+            if of_tenant(live, tenant, |r| &r.1).is_none() {
+                return Ok(not_found(group, batch));
             }
-            let named: Vec<String> = {
-                let mut seen = HashSet::new();
-                batch
-                    .iter()
-                    .flat_map(|p| p.changes.iter())
-                    .flat_map(|ch| match ch {
-                        MemberChange::Add(ids) | MemberChange::Replace(ids) => id_strings(ids),
-                        _ => Vec::new(),
-                    })
-                    .filter(|id| seen.insert(id.clone()))
-                    .collect()
-            };
             let found = c.live_users(tenant, &named).await?;
-            // Every statement of the valid changes, and each change's event, in request
-            // order, run together: on PostgreSQL one round trip for the whole batch where
-            // two per request kept the group row locked through as many.
-            let mut results = Vec::with_capacity(batch.len());
-            let mut steps = Vec::new();
-            // The request each step's rows count for (`None`: an event).
-            let mut owners = Vec::new();
-            let mut last_ok: Option<&SyncEvent> = None;
-            for (i, p) in batch.iter().enumerate() {
-                let missing: Vec<String> = p
-                    .changes
-                    .iter()
-                    .flat_map(|ch| match ch {
-                        MemberChange::Add(ids) | MemberChange::Replace(ids) => id_strings(ids),
-                        _ => Vec::new(),
-                    })
-                    .filter(|id| !found.contains(id))
-                    .collect();
-                if !missing.is_empty() {
-                    results.push(Err(DomainError::Scim(ScimError::invalid_value(format!(
-                        "not a user of this tenant: {}",
-                        missing.join(", ")
-                    )))));
-                    continue;
-                }
-                for change in &p.changes {
-                    for step in change_steps(_d, tenant, group, change, now) {
-                        steps.push(step);
-                        owners.push(Some(i));
-                    }
-                }
-                steps.push(Step::Sql(insert_event_sql(
-                    _d,
-                    &NewSyncEvent::from_event(&p.event),
-                )));
-                owners.push(None);
-                last_ok = Some(&p.event);
-                results.push(Ok(()));
-            }
-            let counts = c.run_steps(group, steps).await?;
-            let mut changed = vec![false; batch.len()];
-            for (owner, n) in owners.into_iter().zip(counts) {
-                if let Some(i) = owner {
-                    changed[i] |= n > 0;
-                }
-            }
-            let changing = changed.iter().filter(|c| **c).count() as i64;
-            if let Some(event) = last_ok {
-                if changing > 0 {
-                    // The membership and event rows went in first: the group row is
-                    // locked only from here to COMMIT.
-                    // Fixed text, kept prepared (diesel never caches an `UPDATE`).
-                    let mut sql = Sql::new(_d);
-                    sql.push("UPDATE groups SET version = version + ")
-                        .bind(Bind::Int(changing))
-                        .push(", updated_at = ")
-                        .bind(Bind::Int(now))
-                        .push(", last_sync_at = ")
-                        .bind(Bind::Int(now))
-                        .push(", last_sync_client = ")
-                        .bind(Bind::OptText(event.client.map(|c| c.to_string())))
-                        .push(", last_sync_outcome = 'ok' WHERE id = ")
-                        .bind(Bind::Text(group.to_string()))
-                        .push(" AND deleted_at IS NULL");
-                    sql.query(true).execute(c).await?;
-                } else {
-                    c.write_last_sync(event, now).await?;
-                }
+            let mut plan = Plan::new(_d, tenant, group, batch, &found, now);
+            let counts = c.run_steps(group, std::mem::take(&mut plan.steps)).await?;
+            let (results, finish) = plan.outcome(_d, group, &counts, now);
+            if let Some(sql) = finish {
+                sql.query(true).execute(c).await?;
             }
             Ok::<_, StoreError>(results)
         })
+    }
+}
+
+/// The batch on PostgreSQL in three round trips of its connection, each a pipeline
+/// (diesel-async sends the queries of futures polled together in one write, in order): `BEGIN`,
+/// the group row locked and read (it must be live and the tenant's: a delete of the group
+/// waits for this batch's commit, or committed before and is seen here), and the named users;
+/// then every step of the valid changes with their events; then the version bump (or the
+/// last-sync columns) and `COMMIT`. Run in turn, as `with_tx!` runs them, they were six round
+/// trips, and a member change waited 9–11 ms at the median under `mixed`.
+async fn apply_batch_pg(
+    pool: &PgPools,
+    tenant: &str,
+    group: &str,
+    batch: &[Pending],
+    named: &[String],
+    now: i64,
+) -> Result<Vec<Result<(), DomainError>>, StoreError> {
+    let mut conn = pool.get().await?;
+    let run = async {
+        let (begun, live, users) = {
+            let c: &AsyncPgConnection = &conn;
+            futures_util::future::join3(
+                async {
+                    let mut h = c;
+                    diesel::sql_query("BEGIN").execute(&mut h).await
+                },
+                async {
+                    let mut h = c;
+                    groups::table
+                        .filter(groups::id.eq(group))
+                        .filter(groups::deleted_at.is_null())
+                        .select((groups::version, groups::tenant_id))
+                        .for_no_key_update()
+                        .first::<(i64, String)>(&mut h)
+                        .await
+                        .optional()
+                },
+                async {
+                    let mut h = c;
+                    if named.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    // By primary key alone, the tenant compared here (`live_users`).
+                    users::table
+                        .filter(users::id.eq_any(named))
+                        .filter(users::deleted_at.is_null())
+                        .select((users::id, users::tenant_id))
+                        .load::<(String, String)>(&mut h)
+                        .await
+                },
+            )
+            .await
+        };
+        begun?;
+        let (live, users) = (live?, users?);
+        if of_tenant(live, tenant, |r| &r.1).is_none() {
+            return Ok(None);
+        }
+        let found: HashSet<String> = users
+            .into_iter()
+            .filter(|r| r.1 == tenant)
+            .map(|r| r.0)
+            .collect();
+        let mut plan = Plan::new(Dialect::Postgres, tenant, group, batch, &found, now);
+        let counts = conn
+            .run_steps(group, std::mem::take(&mut plan.steps))
+            .await?;
+        let (results, finish) = plan.outcome(Dialect::Postgres, group, &counts, now);
+        let c: &AsyncPgConnection = &conn;
+        let (finished, committed) = futures_util::future::join(
+            async {
+                let mut h = c;
+                match finish {
+                    Some(sql) => sql.query(true).execute(&mut h).await.map(|_| ()),
+                    None => Ok(()),
+                }
+            },
+            async {
+                let mut h = c;
+                diesel::sql_query("COMMIT").execute(&mut h).await
+            },
+        )
+        .await;
+        // A failed bump aborted the transaction: its COMMIT rolled it back.
+        finished?;
+        committed?;
+        Ok::<_, StoreError>(Some(results))
+    }
+    .await;
+    match run {
+        Ok(Some(results)) => Ok(results),
+        other => {
+            // Not committed: end the transaction before the connection goes back to the
+            // pool (after a failed COMMIT there is none, and PostgreSQL only warns); a
+            // connection that cannot is not given back.
+            if diesel::sql_query("ROLLBACK")
+                .execute(&mut *conn)
+                .await
+                .is_err()
+            {
+                drop(diesel_async::pooled_connection::deadpool::Object::take(
+                    conn,
+                ));
+            }
+            other.map(|r| r.unwrap_or_else(|| not_found(group, batch)))
+        }
+    }
+}
+
+/// Every request of the batch answered 404 (the group is gone, or another tenant's).
+fn not_found(group: &str, batch: &[Pending]) -> Vec<Result<(), DomainError>> {
+    batch
+        .iter()
+        .map(|_| Err(DomainError::NotFound(format!("Group {group}"))))
+        .collect()
+}
+
+/// The ids that the batch's changes add (each once), to be found live users of the tenant.
+fn named_ids(batch: &[Pending]) -> Vec<String> {
+    let mut seen = HashSet::new();
+    batch
+        .iter()
+        .flat_map(|p| p.changes.iter())
+        .flat_map(|ch| match ch {
+            MemberChange::Add(ids) | MemberChange::Replace(ids) => id_strings(ids),
+            _ => Vec::new(),
+        })
+        .filter(|id| seen.insert(id.clone()))
+        .collect()
+}
+
+/// What a batch runs, decided before anything is written: each request's result (refused
+/// alone when it names an id that is not a live user of the tenant) and the statements of
+/// the valid ones, in request order, each change's rows then its event.
+struct Plan<'a> {
+    results: Vec<Result<(), DomainError>>,
+    steps: Vec<Step>,
+    /// The request each step's rows count for (`None`: an event).
+    owners: Vec<Option<usize>>,
+    last_ok: Option<&'a SyncEvent>,
+}
+
+impl<'a> Plan<'a> {
+    fn new(
+        d: Dialect,
+        tenant: &str,
+        group: &str,
+        batch: &'a [Pending],
+        found: &HashSet<String>,
+        now: i64,
+    ) -> Self {
+        let mut plan = Plan {
+            results: Vec::with_capacity(batch.len()),
+            steps: Vec::new(),
+            owners: Vec::new(),
+            last_ok: None,
+        };
+        for (i, p) in batch.iter().enumerate() {
+            let missing: Vec<String> = p
+                .changes
+                .iter()
+                .flat_map(|ch| match ch {
+                    MemberChange::Add(ids) | MemberChange::Replace(ids) => id_strings(ids),
+                    _ => Vec::new(),
+                })
+                .filter(|id| !found.contains(id))
+                .collect();
+            if !missing.is_empty() {
+                plan.results
+                    .push(Err(DomainError::Scim(ScimError::invalid_value(format!(
+                        "not a user of this tenant: {}",
+                        missing.join(", ")
+                    )))));
+                continue;
+            }
+            for change in &p.changes {
+                for step in change_steps(d, tenant, group, change, now) {
+                    plan.steps.push(step);
+                    plan.owners.push(Some(i));
+                }
+            }
+            plan.steps.push(Step::Sql(insert_event_sql(
+                d,
+                &NewSyncEvent::from_event(&p.event),
+            )));
+            plan.owners.push(None);
+            plan.last_ok = Some(&p.event);
+            plan.results.push(Ok(()));
+        }
+        plan
+    }
+
+    /// The results, and the statement that ends the batch given the rows each step
+    /// changed: the group's version bumped by the number of requests that changed rows, or,
+    /// when none did, only its last-sync columns.
+    fn outcome(
+        self,
+        d: Dialect,
+        group: &str,
+        counts: &[usize],
+        now: i64,
+    ) -> (Vec<Result<(), DomainError>>, Option<Sql>) {
+        let mut changed = vec![false; self.results.len()];
+        for (owner, n) in self.owners.iter().zip(counts) {
+            if let Some(i) = owner {
+                changed[*i] |= *n > 0;
+            }
+        }
+        let changing = changed.iter().filter(|c| **c).count() as i64;
+        let finish = self.last_ok.and_then(|event| {
+            if changing == 0 {
+                return last_sync_sql(d, event, now);
+            }
+            // Fixed text, kept prepared (diesel never caches an `UPDATE`).
+            let mut sql = Sql::new(d);
+            sql.push("UPDATE groups SET version = version + ")
+                .bind(Bind::Int(changing))
+                .push(", updated_at = ")
+                .bind(Bind::Int(now))
+                .push(", last_sync_at = ")
+                .bind(Bind::Int(now))
+                .push(", last_sync_client = ")
+                .bind(Bind::OptText(event.client.map(|c| c.to_string())))
+                .push(", last_sync_outcome = 'ok' WHERE id = ")
+                .bind(Bind::Text(group.to_string()))
+                .push(" AND deleted_at IS NULL");
+            Some(sql)
+        });
+        (self.results, finish)
     }
 }

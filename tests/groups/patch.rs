@@ -504,3 +504,57 @@ on_both!(
         assert_eq!(member_ids(&app, &gid).await, [ids[0].as_str()]);
     }
 );
+
+on_both!(
+    member_changes_to_a_deleted_group_leave_no_transaction_open,
+    async |app: TestApp| {
+        // A batch for a group that is gone ends its transaction before its connection goes
+        // back to the pool: what the next requests write on that connection is committed,
+        // and seen from the others.
+        let ids = users(&app, "gone", 1).await;
+        let gid = create_group(&app, group("Gone", &[])).await;
+        let r = app.req("DELETE", &format!("Groups/{gid}"), None).await;
+        assert_eq!(r.status, 204, "{}", r.body);
+        for round in 0..3 {
+            let r = app
+                .req(
+                    "PATCH",
+                    &format!("Groups/{gid}"),
+                    Some(patch(
+                        json!([{"op": "add", "path": "members", "value": [{"value": ids[0]}]}]),
+                    )),
+                )
+                .await;
+            assert_eq!(r.status, 404, "{}", r.body);
+            let id = app
+                .create_user(common::user(&format!("after-gone-{round}")))
+                .await;
+            let r = app.req("GET", &format!("Users/{id}"), None).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            let other = create_group(&app, group(&format!("Kept {id}"), &[&ids[0]])).await;
+            assert_eq!(member_ids(&app, &other).await, [ids[0].as_str()]);
+        }
+        if app.backend == "postgres" {
+            // The batch ended its transaction before answering: no connection of this
+            // database sits idle inside one.
+            #[derive(diesel::QueryableByName, Debug)]
+            struct Open {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                n: i64,
+            }
+            let open: Result<Vec<Open>, scim_connector::store::error::StoreError> = async {
+                use diesel_async::RunQueryDsl;
+                Ok(scim_connector::with_conn!(app.store, |c, _d| {
+                    diesel::sql_query(
+                        "SELECT COUNT(*) AS n FROM pg_stat_activity \
+                         WHERE datname = current_database() AND state = 'idle in transaction'",
+                    )
+                    .load(c)
+                    .await?
+                }))
+            }
+            .await;
+            assert_eq!(open.unwrap()[0].n, 0, "no transaction left open");
+        }
+    }
+);
