@@ -457,6 +457,18 @@ impl Store {
         loop {
             attempt += 1;
             let result: Result<GroupRecord, StoreError> = with_tx!(self, |c, _d| {
+                // On PostgreSQL the group's row is locked before any membership row is
+                // touched, as a membership batch locks it (`member_batch`): taken in the
+                // other order, a replace of the members and a batch adding one of them
+                // each waited for the other (a deadlock, which PostgreSQL ends by failing
+                // one: 503). SQLite has one writer.
+                if _d == Dialect::Postgres {
+                    let mut lock = Sql::new(_d);
+                    lock.push("SELECT 1 FROM groups WHERE id = ")
+                        .bind(Bind::Text(id_s.clone()))
+                        .push(" FOR NO KEY UPDATE");
+                    lock.query(true).execute(c).await?;
+                }
                 // By primary key, the tenant compared on the row (`user_with_groups_sql`).
                 let row: Option<GroupRow> = groups::table
                     .filter(groups::id.eq(&id_s))

@@ -558,3 +558,54 @@ on_both!(
         }
     }
 );
+
+on_both!(
+    a_replace_racing_member_adds_of_one_group_all_succeed,
+    async |app: TestApp| {
+        // A PUT that replaces the members and PATCHes that add the same users, all at once
+        // on one group: every write takes the group's row before its memberships, so none
+        // waits on another in a cycle (a deadlock PostgreSQL would break by failing one).
+        let ids = users(&app, "race", 6).await;
+        let gid = create_group(&app, group("Race", &[])).await;
+        let path = format!("Groups/{gid}");
+        for round in 0..15 {
+            let mut reqs = Vec::new();
+            let keep: Vec<&str> = ids.iter().map(String::as_str).collect();
+            reqs.push(app.req("PUT", &path, Some(group(&format!("Race {round}"), &keep))));
+            for id in ids.iter().rev() {
+                let body =
+                    patch(json!([{"op": "add", "path": "members", "value": [{"value": id}]}]));
+                reqs.push(app.req("PATCH", &path, Some(body)));
+            }
+            for r in join_all(reqs).await {
+                assert!(
+                    r.status == 200 || r.status == 204,
+                    "round {round}: {} {}",
+                    r.status,
+                    r.body
+                );
+            }
+            let r = app
+                .req(
+                    "PATCH",
+                    &path,
+                    Some(patch(json!([{"op": "remove", "path": "members"}]))),
+                )
+                .await;
+            assert_eq!(r.status, 204, "{}", r.body);
+        }
+        let all: Vec<&String> = ids.iter().collect();
+        let r = app
+            .req(
+                "PUT",
+                &path,
+                Some(group(
+                    "Race",
+                    &all.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+                )),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(member_ids(&app, &gid).await, sorted(&all));
+    }
+);
