@@ -611,20 +611,8 @@ async fn postgres_pages_skip_through_chunks() {
         return;
     };
     let app = TestApp::new(&db).await;
-    let sql = |q: &'static str| {
-        let store = app.store.clone();
-        async move {
-            let r: Result<usize, scim_connector::store::error::StoreError> = async {
-                use diesel_async::RunQueryDsl;
-                Ok(scim_connector::with_conn!(store, |c, _d| {
-                    diesel::sql_query(q).execute(c).await?
-                }))
-            }
-            .await;
-            r.unwrap()
-        }
-    };
-    sql("ALTER SEQUENCE live_order_seq INCREMENT BY 300").await;
+    app.sql("ALTER SEQUENCE live_order_seq INCREMENT BY 300")
+        .await;
     let mut live = Vec::new();
     for i in 0..20 {
         live.push((
@@ -643,27 +631,10 @@ async fn postgres_pages_skip_through_chunks() {
             app.create_user(user(&format!("chunk-{i:02}"))).await,
         ));
     }
-    #[derive(diesel::QueryableByName, Debug)]
-    struct Chunks {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let chunks: Result<Vec<Chunks>, scim_connector::store::error::StoreError> = async {
-        use diesel_async::RunQueryDsl;
-        Ok(scim_connector::with_conn!(app.store, |c, _d| {
-            diesel::sql_query(
-                "SELECT COUNT(DISTINCT chunk) AS n FROM live_chunks WHERE kind = 'users'",
-            )
-            .load(c)
-            .await?
-        }))
-    }
-    .await;
-    let chunks = chunks.unwrap();
-    assert!(
-        chunks[0].n >= 5,
-        "the users span several chunks: {chunks:?}"
-    );
+    let chunks = app
+        .sql_n("SELECT COUNT(DISTINCT chunk) AS n FROM live_chunks WHERE kind = 'users'")
+        .await;
+    assert!(chunks >= 5, "the users span several chunks: {chunks}");
     let names: Vec<&str> = live.iter().map(|(n, _)| n.as_str()).collect();
     for start in 1..=names.len() + 1 {
         let r = app

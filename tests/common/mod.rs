@@ -276,6 +276,38 @@ impl TestApp {
         assert_eq!(r.status, 201, "create user: {}", r.body);
         r.body["id"].as_str().expect("id").to_string()
     }
+
+    /// Run a statement on the app's database (outside the service), for what a test sets
+    /// up or inspects there; the rows it changed.
+    #[allow(dead_code)] // Not every test binary uses it.
+    pub async fn sql(&self, sql: &str) -> usize {
+        let run: Result<usize, scim_connector::store::error::StoreError> = async {
+            use diesel_async::RunQueryDsl;
+            Ok(scim_connector::with_conn!(self.store, |c, _d| {
+                diesel::sql_query(sql).execute(c).await?
+            }))
+        }
+        .await;
+        run.expect(sql)
+    }
+
+    /// The number a query of the app's database answers in its column `n` (first row).
+    #[allow(dead_code)] // Not every test binary uses it.
+    pub async fn sql_n(&self, sql: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let run: Result<Vec<N>, scim_connector::store::error::StoreError> = async {
+            use diesel_async::RunQueryDsl;
+            Ok(scim_connector::with_conn!(self.store, |c, _d| {
+                diesel::sql_query(sql).load(c).await?
+            }))
+        }
+        .await;
+        run.expect(sql).first().expect("a row").n
+    }
 }
 
 /// A minimal valid user.

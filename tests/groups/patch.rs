@@ -537,24 +537,13 @@ on_both!(
         if app.backend == "postgres" {
             // The batch ended its transaction before answering: no connection of this
             // database sits idle inside one.
-            #[derive(diesel::QueryableByName, Debug)]
-            struct Open {
-                #[diesel(sql_type = diesel::sql_types::BigInt)]
-                n: i64,
-            }
-            let open: Result<Vec<Open>, scim_connector::store::error::StoreError> = async {
-                use diesel_async::RunQueryDsl;
-                Ok(scim_connector::with_conn!(app.store, |c, _d| {
-                    diesel::sql_query(
-                        "SELECT COUNT(*) AS n FROM pg_stat_activity \
-                         WHERE datname = current_database() AND state = 'idle in transaction'",
-                    )
-                    .load(c)
-                    .await?
-                }))
-            }
-            .await;
-            assert_eq!(open.unwrap()[0].n, 0, "no transaction left open");
+            let open = app
+                .sql_n(
+                    "SELECT COUNT(*) AS n FROM pg_stat_activity \
+                     WHERE datname = current_database() AND state = 'idle in transaction'",
+                )
+                .await;
+            assert_eq!(open, 0, "no transaction left open");
         }
     }
 );
