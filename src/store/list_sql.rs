@@ -309,8 +309,9 @@ pub fn list_sql(
             Dialect::Postgres => {
                 // The page's keys come from `live_order_page` (migrations 000010, 000011):
                 // it finds the start's chunk of `live_order` from per-chunk counts and skips
-                // inside it, its `LIMIT` and `OFFSET` planned for their values inside the
-                // function, while this statement, which has none, keeps one generic plan. As
+                // inside it (`LIMIT` and `OFFSET` are the function's, its one-table skip bounded
+                // below by the chunk's first number), while this statement, which has none,
+                // keeps one generic plan. As
                 // its own parameters they had PostgreSQL plan the whole page again on every
                 // run (the generic plan, assuming a tenth of the rows fetched, was dearer;
                 // forced, it sorted a sequential scan of `live_order` at 100,000 users). The
