@@ -547,7 +547,7 @@ async fn migrations_run_up_down_up_on_both_backends() {
 }
 
 /// An unfiltered page on PostgreSQL keeps one plan: its `LIMIT` and `OFFSET` are planned
-/// inside `live_order_page`, so the statement that reads the page's rows has no parameter
+/// inside `live_page`, so the statement that reads the page's rows has no parameter
 /// whose value would make PostgreSQL plan it again on every page (it did, 899 times in 942).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_pages_keep_one_plan() {
@@ -583,7 +583,7 @@ async fn postgres_pages_keep_one_plan() {
         Ok(scim_connector::with_conn!(app.store, |c, _d| {
             diesel::sql_query(
                 "SELECT generic_plans, custom_plans FROM pg_prepared_statements \
-                 WHERE statement LIKE '%FROM live_order_page(%' \
+                 WHERE statement LIKE '%FROM live_page(%' \
                  AND statement NOT LIKE '%pg_prepared_statements%'",
             )
             .load(c)
@@ -601,7 +601,7 @@ async fn postgres_pages_keep_one_plan() {
 }
 
 /// A page at any `startIndex` on PostgreSQL starts at the right row when the skip crosses
-/// `live_order`'s chunks: `live_order_page` finds the start's chunk from the per-chunk
+/// `live_order`'s chunks: `live_page` finds the start's chunk from the per-chunk
 /// counts and skips inside it. The test's sequence steps by 300, so a chunk of 1,024
 /// numbers holds three or four entries and twenty users span several; deletions leave
 /// chunks short, and users created after them land in later chunks.

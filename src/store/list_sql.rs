@@ -307,7 +307,8 @@ pub fn list_sql(
     if let (true, Page::Index { start, count }) = (deferred, &query.page) {
         match dialect {
             Dialect::Postgres => {
-                // The page's keys come from `live_order_page` (migrations 000010, 000011):
+                // The page's keys come from `live_page` (migration 000011, after 000010's
+                // `live_order_page`):
                 // it finds the start's chunk of `live_order` from per-chunk counts and skips
                 // inside it (`LIMIT` and `OFFSET` are the function's, its one-table skip bounded
                 // below by the chunk's first number), while this statement, which has none,
@@ -321,7 +322,7 @@ pub fn list_sql(
                 select(&mut page, &mut outermost)
                     .push("p.seq AS page_at, ")
                     .push(if with_groups { "t.*" } else { columns })
-                    .push(" FROM (SELECT f.seq, f.id FROM live_order_page(")
+                    .push(" FROM (SELECT f.seq, f.id FROM live_page(")
                     .bind(Bind::Text(tenant.to_string()))
                     .push(", '")
                     .push(name)

@@ -1,5 +1,6 @@
 LOCK TABLE users, groups IN SHARE MODE;
 DROP FUNCTION live_order_page(TEXT, TEXT, BIGINT, BIGINT);
+DROP FUNCTION live_page(TEXT, TEXT, BIGINT, BIGINT);
 CREATE FUNCTION live_order_page(p_tenant TEXT, p_kind TEXT, p_limit BIGINT, p_offset BIGINT)
 RETURNS TABLE (created_at BIGINT, id TEXT)
 LANGUAGE plpgsql STABLE ROWS 100 AS $$
