@@ -604,7 +604,10 @@ async fn postgres_pages_keep_one_plan() {
 /// `live_order`'s chunks: `live_page` finds the start's chunk from the per-chunk
 /// counts and skips inside it. The test's sequence steps by 300, so a chunk of 1,024
 /// numbers holds three or four entries and twenty users span several; deletions leave
-/// chunks short, and users created after them land in later chunks.
+/// chunks short, and users created after them land in later chunks. Then each chunk's count
+/// is spread over more slots (the sum kept), as concurrent creates from many connections
+/// spread it, and the table upkeep folds the slots of every chunk before the newest into
+/// one row (`live_chunks_fold`): the pages stay the same through both.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_pages_skip_through_chunks() {
     let Some(db) = TestDb::postgres().await else {
@@ -636,21 +639,73 @@ async fn postgres_pages_skip_through_chunks() {
         .await;
     assert!(chunks >= 5, "the users span several chunks: {chunks}");
     let names: Vec<&str> = live.iter().map(|(n, _)| n.as_str()).collect();
-    for start in 1..=names.len() + 1 {
-        let r = app
-            .req(
-                "GET",
-                &format!("Users?startIndex={start}&count=3&attributes=userName"),
-                None,
-            )
-            .await;
-        assert_eq!(r.status, 200, "{}", r.body);
-        assert_eq!(r.body["totalResults"], names.len(), "{}", r.body);
-        let got: Vec<&str> = r.body["Resources"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|u| u["userName"].as_str()).collect())
-            .unwrap_or_default();
-        let want = &names[(start - 1).min(names.len())..(start + 2).min(names.len())];
-        assert_eq!(got, want, "startIndex {start}");
+    let pages_are_right = async |when: &str| {
+        for start in 1..=names.len() + 1 {
+            let r = app
+                .req(
+                    "GET",
+                    &format!("Users?startIndex={start}&count=3&attributes=userName"),
+                    None,
+                )
+                .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            assert_eq!(r.body["totalResults"], names.len(), "{}", r.body);
+            let got: Vec<&str> = r.body["Resources"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|u| u["userName"].as_str()).collect())
+                .unwrap_or_default();
+            let want = &names[(start - 1).min(names.len())..(start + 2).min(names.len())];
+            assert_eq!(got, want, "startIndex {start}, {when}");
+        }
+    };
+    pages_are_right("as created").await;
+
+    // Two more slots a chunk, +2 and -2 (slots the trigger never writes), and rows that
+    // count nothing for another tenant; the statement has its backend publish its counters
+    // at once, so the upkeep sees the table changed.
+    app.sql(
+        "WITH flush AS (SELECT pg_stat_force_next_flush()), spread AS ( \
+           INSERT INTO live_chunks (tenant_id, kind, chunk, slot, n) \
+           SELECT tenant_id, kind, chunk, 1000 + slot, -2 FROM live_chunks, flush \
+           UNION ALL SELECT tenant_id, kind, chunk, 2000 + slot, 2 FROM live_chunks) \
+         INSERT INTO live_chunks (tenant_id, kind, chunk, slot, n) \
+         SELECT 'fold-test', 'users', g % 5, g, 0 FROM generate_series(1, 80) g",
+    )
+    .await;
+    pages_are_right("spread over more slots").await;
+    let newest = "(SELECT last_value >> 10 FROM live_order_seq)";
+    let unfolded = format!(
+        "SELECT COUNT(*) AS n FROM (SELECT 1 FROM live_chunks WHERE chunk < {newest} \
+         GROUP BY tenant_id, kind, chunk HAVING COUNT(*) > 1 OR MIN(n) = 0) k"
+    );
+    assert!(app.sql_n(&unfolded).await >= 5);
+    let mut folded = false;
+    for _ in 0..100 {
+        let seen = app.store.refresh_statistics().await.unwrap();
+        if seen.iter().any(|t| t == "live_chunks") {
+            folded = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+    assert!(folded, "the upkeep saw to live_chunks");
+    assert_eq!(
+        app.sql_n(&unfolded).await,
+        0,
+        "old chunks hold one row each"
+    );
+    assert_eq!(
+        app.sql_n("SELECT COUNT(*) AS n FROM live_chunks WHERE tenant_id = 'fold-test'")
+            .await,
+        0
+    );
+    assert!(
+        app.sql_n(&format!(
+            "SELECT COUNT(*) AS n FROM live_chunks WHERE chunk >= {newest}"
+        ))
+        .await
+            >= 1,
+        "the newest chunk keeps its slots"
+    );
+    pages_are_right("folded").await;
 }

@@ -621,6 +621,24 @@ impl Store {
                 .execute(&mut *conn)
                 .await?;
         }
+        if stale.iter().any(|t| t.relname == "live_chunks") {
+            // Before its statistics and its VACUUM, so both see the folded table. In a
+            // transaction of its own that gives up on any row lock it would wait for (a create
+            // or delete holding its slot's row): the fold is an optimisation, and it waits on
+            // no request. A fold given up is tried again at the next upkeep.
+            let folded = diesel_async::AsyncConnection::transaction(&mut *conn, async |c| {
+                diesel::sql_query("SET LOCAL lock_timeout = '50ms'")
+                    .execute(c)
+                    .await?;
+                diesel::sql_query("SELECT live_chunks_fold()")
+                    .execute(c)
+                    .await
+            })
+            .await;
+            if let Err(e) = folded {
+                tracing::debug!(error = %e, "live_chunks fold given up");
+            }
+        }
         for t in stale {
             // Names come from the fixed list above, never from input.
             if let Some((name, _, _)) = ANALYZED_TABLES.iter().find(|n| n.0 == t.relname) {
