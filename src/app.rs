@@ -188,9 +188,10 @@ pub async fn prune_once(
 }
 
 /// Background upkeep, off the request path: `prune_once` every hour (a replica that finds
-/// nothing to prune does nothing), and planner statistics refreshed every second where
+/// nothing to prune does nothing), planner statistics refreshed every second where
 /// many rows changed (`Store::refresh_statistics`; a cheap look at `pg_stat_user_tables`
-/// otherwise).
+/// otherwise), and the page counts' older chunks folded every minute
+/// (`Store::fold_live_chunks`).
 pub fn spawn_maintenance(
     store: Store,
     clock: SharedClock,
@@ -205,6 +206,17 @@ pub fn spawn_maintenance(
                 Ok(t) if t.is_empty() => {}
                 Ok(t) => tracing::debug!(tables = ?t, "planner statistics refreshed"),
                 Err(e) => tracing::warn!(error = %e, "refreshing planner statistics failed"),
+            }
+        }
+    });
+    let chunks = store.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            // Given up when a request holds a row it needs (`lock_timeout`), so not a warning.
+            if let Err(e) = chunks.fold_live_chunks().await {
+                tracing::debug!(error = %e, "folding live_chunks given up until the next minute");
             }
         }
     });

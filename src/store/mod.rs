@@ -549,6 +549,34 @@ impl Store {
         self.inserted[table as usize].fetch_add(rows, std::sync::atomic::Ordering::Relaxed);
     }
 
+    /// Fold the slots of `live_chunks`' older chunks into one row each (PostgreSQL; nothing
+    /// to do on SQLite), so a deep page's chunk walk reads about one row per 1,024 entries
+    /// before its start (`live_chunks_fold()`, migration 000013). Creates spread the newest
+    /// chunk's count over 16 slots so they do not queue on one row; older chunks change
+    /// only by deletions.
+    ///
+    /// In a transaction of its own that gives up after 50 ms waiting on a row lock (a create
+    /// or delete holding its slot's row): the fold is an optimisation, and it waits on no
+    /// request; a fold given up is tried again at the next upkeep. It runs on its own
+    /// schedule, not with [`Store::refresh_statistics`], whose work autovacuum takes over
+    /// where it is on.
+    pub async fn fold_live_chunks(&self) -> Result<(), StoreError> {
+        let DbPool::Pg(pool) = &self.pool else {
+            return Ok(());
+        };
+        let mut conn = pool.get().await?;
+        diesel_async::AsyncConnection::transaction(&mut *conn, async |c| {
+            diesel::sql_query("SET LOCAL lock_timeout = '50ms'")
+                .execute(c)
+                .await?;
+            diesel::sql_query("SELECT live_chunks_fold()")
+                .execute(c)
+                .await
+        })
+        .await?;
+        Ok(())
+    }
+
     /// Table upkeep on PostgreSQL, with autovacuum's own default thresholds:
     /// - `ANALYZE` a table when more than 50 rows + 10% changed since its last analysis.
     ///   Without statistics the planner cannot tell the `userName` index from the
@@ -620,24 +648,6 @@ impl Store {
             diesel::sql_query("SET vacuum_cost_delay = '2ms'")
                 .execute(&mut *conn)
                 .await?;
-        }
-        if stale.iter().any(|t| t.relname == "live_chunks") {
-            // Before its statistics and its VACUUM, so both see the folded table. In a
-            // transaction of its own that gives up on any row lock it would wait for (a create
-            // or delete holding its slot's row): the fold is an optimisation, and it waits on
-            // no request. A fold given up is tried again at the next upkeep.
-            let folded = diesel_async::AsyncConnection::transaction(&mut *conn, async |c| {
-                diesel::sql_query("SET LOCAL lock_timeout = '50ms'")
-                    .execute(c)
-                    .await?;
-                diesel::sql_query("SELECT live_chunks_fold()")
-                    .execute(c)
-                    .await
-            })
-            .await;
-            if let Err(e) = folded {
-                tracing::debug!(error = %e, "live_chunks fold given up");
-            }
         }
         for t in stale {
             // Names come from the fixed list above, never from input.

@@ -9,8 +9,8 @@
 --
 -- `live_chunks_fold()` adds the slots of every chunk before the newest into its slot 0 and
 -- drops chunks that count nothing, so a deep page walks one row a chunk. The slots only
--- spread concurrent creates, which all land in the newest chunk. The service calls it in
--- its table upkeep (`Store::refresh_statistics`), in a transaction of its own with a short
+-- spread concurrent creates, which all land in the newest chunk. The service calls it once a
+-- minute (`Store::fold_live_chunks`), in a transaction of its own with a short
 -- `lock_timeout`: it waits on no request. The sum of a chunk's rows is what a page reads, and
 -- one statement leaves it unchanged, so a page sees the same counts before and after.
 CREATE OR REPLACE FUNCTION live_page(p_tenant TEXT, p_kind TEXT, p_limit BIGINT, p_offset BIGINT)
