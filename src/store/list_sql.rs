@@ -307,15 +307,14 @@ pub fn list_sql(
     if let (true, Page::Index { start, count }) = (deferred, &query.page) {
         match dialect {
             Dialect::Postgres => {
-                // The page's keys come from `live_page` (migration 000011, after 000010's
-                // `live_order_page`):
-                // it finds the start's chunk of `live_order` from per-chunk counts and skips
-                // inside it (`LIMIT` and `OFFSET` are the function's, its one-table skip bounded
-                // below by the chunk's first number), while this statement, which has none,
-                // keeps one generic plan. As
-                // its own parameters they had PostgreSQL plan the whole page again on every
-                // run (the generic plan, assuming a tenth of the rows fetched, was dearer;
-                // forced, it sorted a sequential scan of `live_order` at 100,000 users). The
+                // The page's keys come from `live_page` (migrations 000011 and 000013, after
+                // 000010's `live_order_page`): it finds the start's chunk of `live_order` from
+                // per-chunk counts and skips inside it (`LIMIT` and `OFFSET` are the
+                // function's, its one-table skip bounded below by the chunk's first number),
+                // while this statement, which has none, keeps one generic plan. As its own
+                // parameters they had PostgreSQL plan the whole page again on every run (the
+                // generic plan, assuming a tenth of the rows fetched, was dearer; forced, it
+                // sorted a sequential scan of `live_order` at 100,000 users). The
                 // keys, in the order rows became live (`seq`), are sorted (100 narrow rows)
                 // before the probes, whose nested loop keeps that order, so ordering by them
                 // (`page_at`) sorts no wide row.

@@ -288,13 +288,17 @@ fn named_ids(batch: &[Pending]) -> Vec<String> {
     let mut seen = HashSet::new();
     batch
         .iter()
-        .flat_map(|p| p.changes.iter())
-        .flat_map(|ch| match ch {
-            MemberChange::Add(ids) | MemberChange::Replace(ids) => id_strings(ids),
-            _ => Vec::new(),
-        })
+        .flat_map(|p| added_ids(&p.changes))
         .filter(|id| seen.insert(id.clone()))
         .collect()
+}
+
+/// The ids that a request's changes add (as members or in a replacement).
+fn added_ids(changes: &[MemberChange]) -> impl Iterator<Item = String> + '_ {
+    changes.iter().flat_map(|ch| match ch {
+        MemberChange::Add(ids) | MemberChange::Replace(ids) => id_strings(ids),
+        _ => Vec::new(),
+    })
 }
 
 /// What a batch runs, decided before anything is written: each request's result (refused
@@ -324,13 +328,7 @@ impl<'a> Plan<'a> {
             last_ok: None,
         };
         for (i, p) in batch.iter().enumerate() {
-            let missing: Vec<String> = p
-                .changes
-                .iter()
-                .flat_map(|ch| match ch {
-                    MemberChange::Add(ids) | MemberChange::Replace(ids) => id_strings(ids),
-                    _ => Vec::new(),
-                })
+            let missing: Vec<String> = added_ids(&p.changes)
                 .filter(|id| !found.contains(id))
                 .collect();
             if !missing.is_empty() {

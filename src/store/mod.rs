@@ -512,9 +512,10 @@ impl Store {
 /// as much as a second of requests, so it waits ten minutes between two, and its growth does
 /// not cut that short (the third column: a young log doubles every few seconds, and its
 /// `ANALYZE` on each doubling was 6% of PostgreSQL's time in a 10-second `mixed` run).
-/// `live_counts` and `live_chunks` (a few rows per tenant, updated by every create and
-/// delete) and `live_order` (whose pages must be all-visible for a page's skip to read its
-/// index alone) are there for `VACUUM`.
+/// `live_counts` (16 rows per tenant and kind) and `live_chunks` (a row per chunk of 1,024
+/// entries, 16 in the newest), updated by every create and delete, and `live_order` (whose
+/// pages must be all-visible for a page's skip to read its index alone) are there for
+/// `VACUUM`.
 const ANALYZED_TABLES: [(&str, i32, bool); 8] = [
     ("users", 60, true),
     ("groups", 60, true),
