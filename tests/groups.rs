@@ -614,6 +614,164 @@ on_both!(
     }
 );
 
+/// A user's groups as SCIM shows them, `(value, display)` sorted, read three ways that
+/// must agree: by id, in the unfiltered page (each backend's deferred page) and in a list
+/// filtered by id.
+async fn user_groups(app: &TestApp, id: &str) -> Vec<(String, String)> {
+    let pairs = |groups: &Value| {
+        let mut v: Vec<(String, String)> = groups
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|g| {
+                        (
+                            g["value"].as_str().expect("value").to_string(),
+                            g["display"].as_str().expect("display").to_string(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    };
+    let r = app.req("GET", &format!("Users/{id}"), None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let by_id = pairs(&r.body["groups"]);
+    let r = app.req("GET", "Users?startIndex=1&count=100", None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let row = r.body["Resources"]
+        .as_array()
+        .and_then(|a| a.iter().find(|u| u["id"] == id))
+        .expect("the user is on the page");
+    assert_eq!(pairs(&row["groups"]), by_id, "page and read by id agree");
+    let r = app
+        .req(
+            "GET",
+            &format!("Users?filter={}", q(&format!("id eq \"{id}\""))),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        pairs(&r.body["Resources"][0]["groups"]),
+        by_id,
+        "filtered list and read by id agree"
+    );
+    by_id
+}
+
+on_both!(
+    a_users_groups_follow_renames_replaces_and_deletes,
+    async |app: TestApp| {
+        // A user's groups are kept with the user (migration 000014): every change of a
+        // membership, of a group's name or of its life shows on its members at once.
+        let ids = users(&app, "fol", 3).await;
+        let g1 = create_group(&app, group("Alpha", &[&ids[0], &ids[1]])).await;
+        let g2 = create_group(&app, group("Beta", &[&ids[0]])).await;
+        let pair = |g: &String, name: &str| (g.clone(), name.to_string());
+        let mut want = vec![pair(&g1, "Alpha"), pair(&g2, "Beta")];
+        want.sort();
+        assert_eq!(user_groups(&app, &ids[0]).await, want);
+        assert_eq!(user_groups(&app, &ids[1]).await, [pair(&g1, "Alpha")]);
+        assert_eq!(user_groups(&app, &ids[2]).await, []);
+        // A rename, by PATCH.
+        let body = patch(json!([{"op": "replace", "path": "displayName", "value": "Alpha 2"}]));
+        let r = app.req("PATCH", &format!("Groups/{g1}"), Some(body)).await;
+        assert!(
+            r.status == 200 || r.status == 204,
+            "{} {}",
+            r.status,
+            r.body
+        );
+        let mut want = vec![pair(&g1, "Alpha 2"), pair(&g2, "Beta")];
+        want.sort();
+        assert_eq!(user_groups(&app, &ids[0]).await, want);
+        assert_eq!(user_groups(&app, &ids[1]).await, [pair(&g1, "Alpha 2")]);
+        // A replace of the members and a rename in one PUT.
+        let r = app
+            .req(
+                "PUT",
+                &format!("Groups/{g2}"),
+                Some(group("Beta 2", &[&ids[1], &ids[2]])),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(user_groups(&app, &ids[0]).await, [pair(&g1, "Alpha 2")]);
+        let mut want = vec![pair(&g1, "Alpha 2"), pair(&g2, "Beta 2")];
+        want.sort();
+        assert_eq!(user_groups(&app, &ids[1]).await, want);
+        assert_eq!(user_groups(&app, &ids[2]).await, [pair(&g2, "Beta 2")]);
+        // Every member removed.
+        let body = patch(json!([{"op": "remove", "path": "members"}]));
+        let r = app.req("PATCH", &format!("Groups/{g2}"), Some(body)).await;
+        assert_eq!(r.status, 204, "{}", r.body);
+        assert_eq!(user_groups(&app, &ids[1]).await, [pair(&g1, "Alpha 2")]);
+        assert_eq!(user_groups(&app, &ids[2]).await, []);
+        // A deleted group is no one's group.
+        let r = app.req("DELETE", &format!("Groups/{g1}"), None).await;
+        assert_eq!(r.status, 204, "{}", r.body);
+        assert_eq!(user_groups(&app, &ids[0]).await, []);
+        assert_eq!(user_groups(&app, &ids[1]).await, []);
+    }
+);
+
+on_both!(
+    member_changes_of_groups_sharing_users_never_wait_in_a_cycle,
+    async |app: TestApp| {
+        // Adding or removing a member rewrites the user's row (its groups are kept there):
+        // two groups changing the same users, named in opposite orders, at once. Every
+        // transaction takes its users in id order, so none waits on another in a cycle
+        // (PostgreSQL would end it by failing one, which answers 503).
+        let ids = users(&app, "cyc", 40).await;
+        let ga = create_group(&app, group("CycA", &[])).await;
+        let gb = create_group(&app, group("CycB", &[])).await;
+        let forward: Vec<Value> = ids.iter().map(|id| json!({"value": id})).collect();
+        let backward: Vec<Value> = forward.iter().rev().cloned().collect();
+        let op = |op: &str, members: &[Value]| {
+            patch(json!([{"op": op, "path": "members", "value": members}]))
+        };
+        for round in 0..12 {
+            for kind in ["add", "remove"] {
+                let answers = futures_util::future::join_all([
+                    app.req("PATCH", &format!("Groups/{ga}"), Some(op(kind, &forward))),
+                    app.req("PATCH", &format!("Groups/{gb}"), Some(op(kind, &backward))),
+                    // A rename locks every member of its group.
+                    app.req(
+                        "PATCH",
+                        &format!("Groups/{ga}"),
+                        Some(patch(json!([{"op": "replace", "path": "displayName",
+                            "value": format!("CycA {round} {kind}")}]))),
+                    ),
+                ])
+                .await;
+                for r in answers {
+                    assert!(
+                        r.status == 200 || r.status == 204,
+                        "round {round} {kind}: {} {}",
+                        r.status,
+                        r.body
+                    );
+                }
+            }
+        }
+        for (gid, members) in [(&ga, &forward), (&gb, &backward)] {
+            let r = app
+                .req("PATCH", &format!("Groups/{gid}"), Some(op("add", members)))
+                .await;
+            assert_eq!(r.status, 204, "{}", r.body);
+        }
+        let mut want = vec![
+            (ga.clone(), "CycA 11 remove".to_string()),
+            (gb.clone(), "CycB".to_string()),
+        ];
+        want.sort();
+        for id in [&ids[0], &ids[39]] {
+            assert_eq!(user_groups(&app, id).await, want);
+        }
+    }
+);
+
 on_both!(user_resources_list_their_groups, async |app: TestApp| {
     let ids = users(&app, "pia", 2).await;
     let g1 = create_group(&app, group("Maintainer", &[&ids[0]])).await;

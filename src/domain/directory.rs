@@ -6,8 +6,7 @@ use std::future::Future;
 use chrono::{DateTime, Utc};
 
 use crate::domain::account::{
-    AccountRecord, AccountWrite, GroupRecord, GroupRef, GroupWrite, MemberChange, MemberLoad,
-    UserResource,
+    AccountRecord, AccountWrite, GroupRecord, GroupWrite, MemberChange, MemberLoad, UserResource,
 };
 use crate::domain::error::DomainError;
 use crate::domain::ids::{AccountId, GroupId, TenantId};
@@ -123,13 +122,6 @@ pub trait Directory: Send + Sync + 'static {
         query: &ListQuery,
         with_groups: bool,
     ) -> impl Future<Output = Result<Listing<UserResource>, DomainError>> + Send;
-
-    /// The live groups an account belongs to.
-    fn account_groups(
-        &self,
-        tenant: TenantId,
-        id: AccountId,
-    ) -> impl Future<Output = Result<Vec<GroupRef>, DomainError>> + Send;
 
     /// Live accounts matching a query.
     fn list_accounts(

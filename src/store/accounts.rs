@@ -3,10 +3,10 @@
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-use crate::domain::account::{AccountRecord, AccountWrite, DEFAULT_STATUS, GroupRef, fold};
+use crate::domain::account::{AccountRecord, AccountWrite, DEFAULT_STATUS, fold};
 use crate::domain::directory::{Decision, Listing, ReadScope};
 use crate::domain::error::DomainError;
-use crate::domain::ids::{AccountId, GroupId, TenantId};
+use crate::domain::ids::{AccountId, TenantId};
 use crate::domain::mapping::user::has_skills;
 use crate::domain::query::ListQuery;
 use crate::domain::sync::SyncEvent;
@@ -24,9 +24,9 @@ use crate::store::models::{
     Gated, Maybe, NewSyncEvent, UserRead, UserRow, UserWithGroups, WithGroups,
 };
 use crate::store::raw_query::{Bind, Sql};
-use crate::store::schema::{groups, memberships, user_skills, users};
+use crate::store::schema::{user_skills, users};
 use crate::store::{Analyzed, DbPool, Dialect, Store};
-use crate::{with_conn, with_read_conn, with_tx};
+use crate::{with_read_conn, with_tx};
 
 /// How often a read-modify-write is retried after losing a race.
 pub const MAX_ATTEMPTS: usize = 30;
@@ -277,51 +277,6 @@ impl Store {
             })
             .await?;
         Ok(of_tenant(row, &tenant_s, |r| r.tenant()).map(|r| r.into_out(Vec::new())))
-    }
-
-    /// See `Directory::account_groups`. Memberships are per tenant: the group must be the
-    /// account's tenant's.
-    pub async fn account_groups_impl(
-        &self,
-        tenant: TenantId,
-        id: AccountId,
-    ) -> Result<Vec<GroupRef>, StoreError> {
-        let id_s = id.to_string();
-        let mut map = self.groups_of(tenant, std::slice::from_ref(&id_s)).await?;
-        Ok(map.remove(&id_s).unwrap_or_default())
-    }
-
-    /// Live groups of each account id.
-    async fn groups_of(
-        &self,
-        tenant: TenantId,
-        ids: &[String],
-    ) -> Result<std::collections::HashMap<String, Vec<GroupRef>>, StoreError> {
-        let rows: Vec<(String, String, String)> = if ids.is_empty() {
-            Vec::new()
-        } else {
-            with_conn!(self, |c, _d| {
-                memberships::table
-                    .inner_join(groups::table)
-                    .filter(memberships::user_id.eq_any(ids))
-                    .filter(groups::tenant_id.eq(tenant.to_string()))
-                    .filter(groups::deleted_at.is_null())
-                    .select((memberships::user_id, groups::id, groups::display_name))
-                    .order((groups::display_name, groups::id))
-                    .load(c)
-                    .await?
-            })
-        };
-        let mut map: std::collections::HashMap<String, Vec<GroupRef>> =
-            std::collections::HashMap::new();
-        for (user, gid, display) in rows {
-            if let Some(gid) = GroupId::parse(&gid) {
-                map.entry(user)
-                    .or_default()
-                    .push(GroupRef { id: gid, display });
-            }
-        }
-        Ok(map)
     }
 
     /// See `Directory::list_accounts`.

@@ -3,8 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::domain::account::{
-    AccountRecord, AccountWrite, GroupRecord, GroupRef, GroupWrite, MemberChange, MemberLoad,
-    UserResource,
+    AccountRecord, AccountWrite, GroupRecord, GroupWrite, MemberChange, MemberLoad, UserResource,
 };
 use crate::domain::directory::{Decision, Directory, GroupDecision, Listing, ReadScope};
 use crate::domain::error::DomainError;
@@ -66,14 +65,6 @@ impl Directory for Store {
         Ok(self
             .list_users_impl::<UserResourceRow>(scope, query, with_groups)
             .await?)
-    }
-
-    async fn account_groups(
-        &self,
-        tenant: TenantId,
-        id: AccountId,
-    ) -> Result<Vec<GroupRef>, DomainError> {
-        Ok(self.account_groups_impl(tenant, id).await?)
     }
 
     async fn list_accounts(

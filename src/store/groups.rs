@@ -56,6 +56,111 @@ pub trait MembershipSql {
     ) -> impl Future<Output = Result<usize, StoreError>> + Send;
 }
 
+/// The users a set of membership changes touches: the ids they name (each once), and
+/// whether they touch every current member (a `RemoveAll` or a `Replace`). `rename`: the
+/// group's name or liveness changes too, which touches every member (the
+/// `groups_user_groups` trigger).
+pub(super) fn touched_users<'a>(
+    changes: impl IntoIterator<Item = &'a MemberChange>,
+    rename: bool,
+) -> (Vec<String>, bool) {
+    let mut seen = HashSet::new();
+    let mut whole = rename;
+    let mut ids = Vec::new();
+    for change in changes {
+        match change {
+            MemberChange::Add(list) | MemberChange::Remove(list) => {
+                ids.extend(list.iter().map(|i| i.to_string()))
+            }
+            MemberChange::Replace(list) => {
+                whole = true;
+                ids.extend(list.iter().map(|i| i.to_string()));
+            }
+            MemberChange::RemoveAll => whole = true,
+        }
+    }
+    ids.retain(|id| seen.insert(id.clone()));
+    (ids, whole)
+}
+
+/// The user rows a membership change will rewrite, locked in id order (PostgreSQL; SQLite
+/// has one writer). A membership added or removed rewrites its user's row
+/// (`users.groups_json`, kept by the `memberships_user_groups` trigger of migration 000014),
+/// so a transaction that changes several memberships locks several users: taken in the
+/// order the statements come in, two transactions changing two groups with users in
+/// common could each hold a user the other waits for. Every such transaction locks its
+/// group first, then these rows in id order before its first membership statement (a
+/// group's rename or delete locks its members the same way, in its trigger), so none waits
+/// on another in a cycle. `whole_group`: every current member of `group` too. Returns each
+/// row's id, tenant and whether it is live.
+pub(super) async fn lock_users_pg<C>(
+    c: &mut C,
+    group: &str,
+    ids: &[String],
+    whole_group: bool,
+) -> Result<Vec<(String, String, bool)>, StoreError>
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send,
+{
+    let select = (users::id, users::tenant_id, users::deleted_at.is_null());
+    Ok(if whole_group {
+        let members = memberships::table
+            .filter(memberships::group_id.eq(group))
+            .select(memberships::user_id);
+        users::table
+            .filter(users::id.eq_any(ids).or(users::id.eq_any(members)))
+            .select(select)
+            .order(users::id)
+            .for_no_key_update()
+            .load(c)
+            .await?
+    } else if ids.is_empty() {
+        Vec::new()
+    } else {
+        users::table
+            .filter(users::id.eq_any(ids))
+            .select(select)
+            .order(users::id)
+            .for_no_key_update()
+            .load(c)
+            .await?
+    })
+}
+
+/// [`lock_users_pg`] on either backend (a no-op on SQLite).
+pub trait LockUsers {
+    /// Lock the users `changes` touch (and every member of `group` when `rename`).
+    fn lock_users(
+        &mut self,
+        group: &str,
+        changes: &[MemberChange],
+        rename: bool,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+impl LockUsers for AsyncPgConnection {
+    async fn lock_users(
+        &mut self,
+        group: &str,
+        changes: &[MemberChange],
+        rename: bool,
+    ) -> Result<(), StoreError> {
+        let (ids, whole) = touched_users(changes, rename);
+        lock_users_pg(self, group, &ids, whole).await.map(|_| ())
+    }
+}
+
+impl LockUsers for SqliteConn {
+    async fn lock_users(
+        &mut self,
+        _group: &str,
+        _changes: &[MemberChange],
+        _rename: bool,
+    ) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
 pub(super) fn id_strings(ids: &[AccountId]) -> Vec<String> {
     let mut seen = HashSet::with_capacity(ids.len());
     ids.iter()
@@ -306,6 +411,8 @@ impl Store {
                 .returning(GroupRow::as_returning())
                 .get_result(c)
                 .await?;
+            c.lock_users(&id_s, std::slice::from_ref(&change), false)
+                .await?;
             c.apply_change(&tenant_s, &id_s, &change, now, true).await?;
             c.write_event(&event).await?;
             Ok::<_, StoreError>(row)
@@ -487,6 +594,11 @@ impl Store {
                 let read_version = row.version;
                 let current = row.into_record();
                 let decision = decide(&current)?;
+                let rename = decision
+                    .write
+                    .as_ref()
+                    .is_some_and(|w| w.display_name != current.display_name);
+                c.lock_users(&id_s, &decision.members, rename).await?;
                 let mut rows_changed = 0;
                 for change in &decision.members {
                     rows_changed += c.apply_change(&tenant_s, &id_s, change, now, true).await?;

@@ -114,34 +114,13 @@ fn key_equality(query: &crate::domain::query::ListQuery) -> Option<crate::domain
     }
 }
 
-/// A scalar subquery giving the live groups of the user row `t` as JSON text
-/// `[[id, displayName], ...]`, so a user and its groups come back in one statement (no
-/// second round trip). NULL or `[]` when there are none. Unordered: the rows are put in
-/// order (display name, then id) as they are read (`models::parse_group_refs`), where an
-/// `ORDER BY` in the aggregate set up a sort for every user read, groups or not (a page of
-/// 100 users cost PostgreSQL 3–8% more with it in `pgbench`).
-pub fn groups_of_row(dialect: Dialect) -> &'static str {
-    match dialect {
-        // Driven from the user's memberships (`memberships_user`), each group then probed by
-        // primary key: as a plain join PostgreSQL's cached plan walked the tenant's every
-        // group and probed memberships for each, a cost per read growing with the number of
-        // groups of the tenant (hundreds at a real IdP). The `LATERAL … OFFSET 0` subquery
-        // cannot be flattened, which fixes that order. Its tenant is compared outside it: as
-        // an index condition beside `g.id` the planner took the tenant's creation-order index
-        // and walked the tenant's groups comparing ids.
-        Dialect::Postgres => {
-            "(SELECT json_agg(json_build_array(g.id, g.display_name))::text \
-             FROM memberships m CROSS JOIN LATERAL (SELECT g.id, g.display_name, g.tenant_id \
-             FROM groups g WHERE g.id = m.group_id AND g.deleted_at IS NULL OFFSET 0) g \
-             WHERE m.user_id = t.id AND g.tenant_id = t.tenant_id)"
-        }
-        Dialect::Sqlite => {
-            "(SELECT json_group_array(json_array(g.id, g.display_name)) \
-             FROM memberships m JOIN groups g ON g.id = m.group_id \
-             WHERE m.user_id = t.id AND g.tenant_id = t.tenant_id AND g.deleted_at IS NULL)"
-        }
-    }
-}
+/// The column of a user row `t` that holds the user's live groups as JSON text
+/// `[[id, displayName], ...]` (NULL or `[]` when none), kept by triggers on `memberships` and
+/// `groups` (migration 000014): a user and its groups come back in one statement, read from
+/// the row. (Computed per read, as a subquery per user, they were two thirds of a page's
+/// work in PostgreSQL.) Unordered: the rows are put in order (display name, then id) as
+/// they are read (`models::parse_group_refs`).
+pub const GROUPS_COLUMN: &str = "t.groups_json";
 
 /// One live user by id, with its groups (`UserWithGroups`). The caller compares the row's
 /// tenant ([`of_tenant`]).
@@ -163,8 +142,8 @@ pub fn user_with_groups_sql(
     select(&mut sql, &mut Some(Outer { gate, total: None }))
         .push(columns)
         .push(", ")
-        .push(groups_of_row(dialect))
-        .push(" AS groups_json FROM users t WHERE t.id = ")
+        .push(GROUPS_COLUMN)
+        .push(" FROM users t WHERE t.id = ")
         .bind(Bind::Text(id.to_string()))
         .push(" AND t.deleted_at IS NULL");
     sql
@@ -246,7 +225,7 @@ fn table_name(table: Table) -> &'static str {
 /// Build the page query and (for index paging) the count query for a list (an unfiltered
 /// page's rows carry the total as `page_total`, read by `Gated`: the count query is then run
 /// only for a page that came back empty); `with_groups`
-/// (users only) adds each row's groups as `groups_json`, computed for the page's rows only.
+/// (users only) adds each row's groups ([`GROUPS_COLUMN`]).
 /// Page rows are [`Gated`](crate::store::models::Gated): they carry `gate`'s token check.
 /// `columns` is the outermost select list of the row (`t.*`, or the columns a row type
 /// reads, `UserRead::COLUMNS`); inner subqueries keep `t.*`, whose unused columns the
@@ -261,6 +240,13 @@ pub fn list_sql(
     gate: Option<&AuthGate>,
 ) -> (Sql, Option<Sql>) {
     let with_groups = with_groups && table == Table::Users;
+    let with_columns;
+    let columns = if with_groups {
+        with_columns = format!("{columns}, {GROUPS_COLUMN}");
+        with_columns.as_str()
+    } else {
+        columns
+    };
     let name = table_name(table);
     let where_sql = |sql: &mut Sql| {
         sql.push(" FROM ")
@@ -297,13 +283,6 @@ pub fn list_sql(
         gate,
         total: carries_total.then(|| live_count_sql(dialect, table, tenant)),
     });
-    if with_groups {
-        select(&mut page, &mut outermost)
-            .push(columns)
-            .push(", ")
-            .push(groups_of_row(dialect))
-            .push(" AS groups_json FROM (");
-    }
     if let (true, Page::Index { start, count }) = (deferred, &query.page) {
         match dialect {
             Dialect::Postgres => {
@@ -317,10 +296,9 @@ pub fn list_sql(
                 // sorted a sequential scan of `live_order` at 100,000 users). The
                 // keys, in the order rows became live (`seq`), are sorted (100 narrow rows)
                 // before the probes, whose nested loop keeps that order, so ordering by them
-                // (`page_at`) sorts no wide row.
+                // sorts no wide row.
                 select(&mut page, &mut outermost)
-                    .push("p.seq AS page_at, ")
-                    .push(if with_groups { "t.*" } else { columns })
+                    .push(columns)
                     .push(" FROM (SELECT f.seq, f.id FROM live_page(")
                     .bind(Bind::Text(tenant.to_string()))
                     .push(", '")
@@ -335,16 +313,13 @@ pub fn list_sql(
                         " t WHERE t.id = p.id AND t.deleted_at IS NULL OFFSET 0) t \
                            ORDER BY p.seq",
                     );
-                if with_groups {
-                    page.push(") t ORDER BY t.page_at");
-                }
                 return (page, Some(live_count_sql(dialect, table, tenant)));
             }
             // SQLite skips through the table's creation-order index (no visibility map
             // there, and no `live_order`).
             Dialect::Sqlite => {
                 select(&mut page, &mut outermost)
-                    .push(if with_groups { "t.*" } else { columns })
+                    .push(columns)
                     .push(" FROM ")
                     .push(name)
                     .push(" t JOIN (SELECT t.id");
@@ -358,19 +333,14 @@ pub fn list_sql(
             }
         }
         order_by(&mut page, table, None);
-        if with_groups {
-            page.push(") t");
-            order_by(&mut page, table, None);
-        }
         return (page, Some(live_count_sql(dialect, table, tenant)));
     }
-    let inner_columns = if with_groups { "t.*" } else { columns };
     if fenced {
         select(&mut page, &mut outermost)
-            .push(inner_columns)
+            .push(columns)
             .push(" FROM (SELECT t.*");
     } else {
-        select(&mut page, &mut outermost).push(inner_columns);
+        select(&mut page, &mut outermost).push(columns);
     }
     where_sql(&mut page);
     match &query.page {
@@ -391,10 +361,6 @@ pub fn list_sql(
                 .bind(Bind::Int(*count))
                 .push(" OFFSET ")
                 .bind(Bind::Int(start - 1));
-            if with_groups {
-                page.push(") t");
-                order_by(&mut page, table, query.sort.as_ref());
-            }
             if miss_carries {
                 // At most one row (a unique key), so no order to keep: an `ORDER BY` here
                 // set up a sort on every lookup.
@@ -425,10 +391,6 @@ pub fn list_sql(
             order_by(&mut page, table, None);
             // One row more than the page tells whether a next page exists.
             page.push(" LIMIT ").bind(Bind::Int(count + 1));
-            if with_groups {
-                page.push(") t");
-                order_by(&mut page, table, None);
-            }
             (page, None)
         }
     }

@@ -24,11 +24,13 @@ use crate::scim::error::ScimError;
 use crate::store::accounts::{MAX_ATTEMPTS, backoff};
 use crate::store::error::StoreError;
 use crate::store::events::{insert_event_sql, last_sync_sql};
-use crate::store::groups::{MembershipSql, Step, StepRunner, change_steps, id_strings};
+use crate::store::groups::{
+    MembershipSql, Step, StepRunner, change_steps, id_strings, lock_users_pg, touched_users,
+};
 use crate::store::list_sql::of_tenant;
 use crate::store::models::NewSyncEvent;
 use crate::store::raw_query::{Bind, Sql};
-use crate::store::schema::{groups, users};
+use crate::store::schema::groups;
 use crate::store::{DbPool, Dialect, PgPools, Store};
 use crate::with_tx;
 
@@ -183,6 +185,7 @@ async fn apply_batch_pg(
     named: &[String],
     now: i64,
 ) -> Result<Vec<Result<(), DomainError>>, StoreError> {
+    let (touched, whole) = touched_users(batch.iter().flat_map(|p| &p.changes), false);
     let mut conn = pool.get().await?;
     let run = async {
         let (begun, live, users) = {
@@ -204,17 +207,10 @@ async fn apply_batch_pg(
                         .optional()
                 },
                 async {
+                    // Every user the batch touches, locked in id order (`lock_users_pg`),
+                    // by primary key alone, the tenant compared here (`live_users`).
                     let mut h = c;
-                    if named.is_empty() {
-                        return Ok(Vec::new());
-                    }
-                    // By primary key alone, the tenant compared here (`live_users`).
-                    users::table
-                        .filter(users::id.eq_any(named))
-                        .filter(users::deleted_at.is_null())
-                        .select((users::id, users::tenant_id))
-                        .load::<(String, String)>(&mut h)
-                        .await
+                    lock_users_pg(&mut h, group, &touched, whole).await
                 },
             )
             .await
@@ -224,9 +220,10 @@ async fn apply_batch_pg(
         if of_tenant(live, tenant, |r| &r.1).is_none() {
             return Ok(None);
         }
+        let named: HashSet<&String> = named.iter().collect();
         let found: HashSet<String> = users
             .into_iter()
-            .filter(|r| r.1 == tenant)
+            .filter(|(id, t, live)| *live && t == tenant && named.contains(id))
             .map(|r| r.0)
             .collect();
         let mut plan = Plan::new(Dialect::Postgres, tenant, group, batch, &found, now);

@@ -101,7 +101,12 @@ pub trait UserRead:
 
 impl UserRead for UserRow {
     type Out = AccountRecord;
-    const COLUMNS: &'static str = "t.*";
+    /// Every column but `groups_json`, which a read takes as `WithGroups` when it wants it.
+    const COLUMNS: &'static str = "t.id, t.tenant_id, t.user_name, t.user_name_key, \
+        t.external_id, t.given_name, t.family_name, t.display_name, t.email, t.email_key, \
+        t.active, t.mobile_phone, t.csr_user, t.voice_calls, t.max_chats, t.max_emails, \
+        t.status, t.doc, t.version, t.created_at, t.updated_at, t.deleted_at, t.last_sync_at, \
+        t.last_sync_client, t.last_sync_outcome";
     fn tenant(&self) -> &str {
         &self.tenant_id
     }
@@ -133,7 +138,7 @@ impl UserRead for UserResourceRow {
 }
 
 /// A user row with the account's live groups read in the same statement (see
-/// `list_sql::groups_of_row`): a JSON array of `[id, displayName]` pairs.
+/// `list_sql::GROUPS_COLUMN`): a JSON array of `[id, displayName]` pairs.
 #[derive(Debug)]
 pub struct WithGroups<R> {
     /// The row.
@@ -257,7 +262,7 @@ where
 }
 
 /// `[[id, displayName], ...]` (NULL when the account is in no group, on PostgreSQL), in
-/// any order (`list_sql::groups_of_row`), as the account's groups ordered by display name,
+/// any order (`list_sql::GROUPS_COLUMN`), as the account's groups ordered by display name,
 /// then id (byte order, the same on both backends).
 fn parse_group_refs(json: Option<&str>) -> Vec<GroupRef> {
     let Some(text) = json else {

@@ -64,6 +64,7 @@ diesel::table! {
         last_sync_at -> Nullable<BigInt>,
         last_sync_client -> Nullable<Text>,
         last_sync_outcome -> Nullable<Text>,
+        groups_json -> Nullable<Text>,
     }
 }
 
