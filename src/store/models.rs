@@ -143,7 +143,7 @@ impl UserRead for UserResourceRow {
 pub struct WithGroups<R> {
     /// The row.
     pub row: R,
-    /// The groups' JSON (NULL when none, on PostgreSQL).
+    /// The groups' JSON (NULL or `[]` when none).
     pub groups_json: Option<String>,
 }
 
@@ -261,7 +261,7 @@ where
     }
 }
 
-/// `[[id, displayName], ...]` (NULL when the account is in no group, on PostgreSQL), in
+/// `[[id, displayName], ...]` (NULL or `[]` when the account is in no live group), in
 /// any order (`list_sql::GROUPS_COLUMN`), as the account's groups ordered by display name,
 /// then id (byte order, the same on both backends).
 fn parse_group_refs(json: Option<&str>) -> Vec<GroupRef> {
